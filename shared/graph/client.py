@@ -1,0 +1,54 @@
+"""Builds the msgraph-sdk client PIM Warden uses, the same way in Azure, against graphsim and in tests.
+
+The SDK's own retry middleware is switched off: the gateway owns retries (one layer, honouring
+Retry-After, aware of which writes are keyed), so requests are never retried twice over.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+from kiota_abstractions.request_option import RequestOption
+from kiota_authentication_azure.azure_identity_authentication_provider import (
+    AzureIdentityAuthenticationProvider,
+)
+from kiota_http.middleware.options import RetryHandlerOption, UrlReplaceHandlerOption
+from msgraph import GraphServiceClient
+from msgraph.graph_request_adapter import GraphRequestAdapter
+from msgraph_core import APIVersion, GraphClientFactory
+from msgraph_core.middleware.options import GraphTelemetryHandlerOption
+
+GRAPH_SCOPES = ["https://graph.microsoft.com/.default"]
+
+
+def _middleware_options() -> dict[str, RequestOption]:
+    return {
+        RetryHandlerOption.get_key(): RetryHandlerOption(max_retries=0, should_retry=False),
+        UrlReplaceHandlerOption.get_key(): UrlReplaceHandlerOption(enabled=False, replacement_pairs={}),
+        GraphTelemetryHandlerOption.get_key(): GraphTelemetryHandlerOption(api_version=APIVersion.v1),
+    }
+
+
+def build_graph_client(
+    base_url: str,
+    credential: Any,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    timeout_s: float = 30.0,
+    max_connections: int = 32,
+) -> GraphServiceClient:
+    """A GraphServiceClient that sends a bearer token from `credential` to `base_url`.
+
+    `transport` lets tests run graphsim in-process (httpx.ASGITransport); in Azure it is None.
+    """
+    host = urlsplit(base_url).hostname or ""
+    limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
+    http = httpx.AsyncClient(transport=transport, timeout=timeout_s, limits=limits, follow_redirects=False)
+    http = GraphClientFactory.create_with_default_middleware(client=http, options=_middleware_options())
+    # allowed_hosts names the host explicitly: kiota then sends the token to it and to nothing else.
+    auth = AzureIdentityAuthenticationProvider(credential, scopes=GRAPH_SCOPES, allowed_hosts=[host])
+    adapter = GraphRequestAdapter(auth, client=http)
+    adapter.base_url = base_url.rstrip("/")  # set after construction: the factory overwrites it
+    return GraphServiceClient(request_adapter=adapter)
