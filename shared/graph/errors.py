@@ -19,7 +19,9 @@ class GraphError(Exception):
     """A Graph request failed."""
 
     def __init__(self, status: int, code: str, message: str, *, request_id: str = "") -> None:
-        super().__init__(f"Graph {status} {code}: {message}" + (f" (request-id {request_id})" if request_id else ""))
+        super().__init__(
+            f"Graph {status} {code}: {message}" + (f" (request-id {request_id})" if request_id else "")
+        )
         self.status = status
         self.code = code
         self.message = message
@@ -33,7 +35,9 @@ class TransientGraphError(GraphError):
 class ThrottledError(TransientGraphError):
     """Graph answered 429; `retry_after_s` is how long it asked us to wait."""
 
-    def __init__(self, status: int, code: str, message: str, *, request_id: str = "", retry_after_s: float) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, *, request_id: str = "", retry_after_s: float
+    ) -> None:
         super().__init__(status, code, message, request_id=request_id)
         self.retry_after_s = retry_after_s
 
@@ -59,7 +63,9 @@ _CONFLICT_MESSAGES = ("permission being assigned already exists", "already exist
 _NOT_VISIBLE_MESSAGES = ("objects being referenced don't exist", "does not exist or one of its queried")
 
 
-def classify(status: int, code: str, message: str, *, request_id: str = "", retry_after_s: float = 0.0) -> GraphError:
+def classify(
+    status: int, code: str, message: str, *, request_id: str = "", retry_after_s: float = 0.0
+) -> GraphError:
     """Turn Graph's status, code and message into the right GraphError subclass."""
     if status == 429:
         return ThrottledError(status, code, message, request_id=request_id, retry_after_s=retry_after_s)

@@ -1,0 +1,1 @@
+"""The enforcement engine: discover high-value apps, observe them, plan, apply, record."""
