@@ -1,0 +1,123 @@
+"""The plumbing every Graph call shares: building requests with the SDK, sending, paging, waiting out
+replication delay after a create."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from kiota_abstractions.request_information import RequestInformation
+from msgraph.graph_service_client import GraphServiceClient
+
+from shared.domain.model import ObservedGroup
+from shared.graph import mapping
+from shared.graph.calls import CallRunner, send_json, with_json_body
+from shared.graph.errors import NotFoundError
+
+T = TypeVar("T")
+
+# Entra may take a while to show a new object everywhere (eventual consistency): reads and references
+# right after a create can fail with "not found". We retry those for up to this long, then give up for
+# this run; creation itself is keyed (uniqueName), so waiting never leads to a second create.
+REPLICATION_BUDGET_S = 30.0
+
+
+class GraphBase:
+    """Holds the SDK client and the call runner; helpers to send SDK-built requests as JSON."""
+
+    def __init__(
+        self,
+        client: GraphServiceClient,
+        runner: CallRunner | None = None,
+        *,
+        replication_budget_s: float = REPLICATION_BUDGET_S,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.client = client
+        self.runner = runner or CallRunner()
+        self._adapter = client.request_adapter
+        self._replication_budget_s = replication_budget_s
+        self._sleep = sleep
+
+    def request_count(self) -> tuple[int, int]:
+        """(requests sent, of which writes) since this gateway was built."""
+        return self.runner.stats.requests, self.runner.stats.writes
+
+    async def _send(self, info: RequestInformation, *, write: bool = False) -> dict[str, Any]:
+        return await self.runner.run(lambda: send_json(self._adapter, info), write=write)
+
+    async def _get(
+        self, builder: Any, *, headers: dict[str, str] | None = None, **odata: Any
+    ) -> dict[str, Any]:
+        return await self._send(_with_query(builder.to_get_request_information(), headers, odata))
+
+    async def _list(
+        self, builder: Any, *, headers: dict[str, str] | None = None, **odata: Any
+    ) -> list[dict[str, Any]]:
+        """Every item of a collection, following @odata.nextLink to the end."""
+        items: list[dict[str, Any]] = []
+        page = await self._get(builder, headers=headers, **odata)
+        while True:
+            items.extend(page.get("value") or [])
+            next_link = page.get("@odata.nextLink")
+            if not next_link:
+                return items
+            # The nextLink is followed as given; custom headers are not carried over by Graph, so resend them.
+            page = await self._get(builder.with_url(next_link), headers=headers)
+
+    async def _write(
+        self, method: str, builder: Any, body: Any = None, *, headers: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        """PATCH/POST exact JSON, or DELETE, through the builder's URL; Graph's answer as a dict."""
+        if method == "DELETE":
+            info = builder.to_delete_request_information()
+        else:
+            info = getattr(builder, f"to_{method.lower()}_request_information")(_placeholder())
+            with_json_body(info, body)
+        for name, value in (headers or {}).items():
+            info.headers.try_add(name, value)
+        return await self._send(info, write=True)
+
+    async def _with_members(self, data: dict[str, Any]) -> ObservedGroup:
+        group = self.client.groups.by_group_id(str(data["id"]))
+        members, owners = await asyncio.gather(
+            self._list(group.members, select=["id"]), self._list(group.owners, select=["id"])
+        )
+        return mapping.group(data, (m["id"] for m in members), (o["id"] for o in owners))
+
+    async def _when_visible(self, op: Callable[[], Awaitable[T]]) -> T:
+        """Retry `op` while it fails with NotFoundError, within the replication budget."""
+        waited, delay = 0.0, 0.25
+        while True:
+            try:
+                return await op()
+            except NotFoundError:
+                if waited >= self._replication_budget_s:
+                    raise
+                await self._sleep(delay)
+                waited += delay
+                delay = min(delay * 2, 4.0)
+
+
+def _with_query(
+    info: RequestInformation, headers: dict[str, str] | None, odata: dict[str, Any]
+) -> RequestInformation:
+    for key, value in odata.items():
+        if value is not None:
+            info.query_parameters[f"%24{key}"] = value
+    for name, value in (headers or {}).items():
+        info.headers.try_add(name, value)
+    return info
+
+
+def _placeholder() -> Any:
+    """An empty SDK model: the builder wants a body object; the real content is replaced with exact JSON."""
+    from msgraph.generated.models.entity import Entity
+
+    return Entity()
+
+
+def odata_string(value: str) -> str:
+    """A string literal for $filter: quotes doubled, as OData requires (UPNs may contain ')."""
+    return "'" + value.replace("'", "''") + "'"

@@ -1,0 +1,134 @@
+"""Sends one Graph request through msgraph-sdk with PIM Warden's retry rules, and counts it.
+
+One layer of retries (the SDK's own retry middleware is off, see client.py):
+- 429: every caller sharing this runner pauses until Graph's Retry-After has passed, so a throttled
+  tenant is not hammered by the other workers (no second 429 in a row from us);
+- 5xx and network failures: bounded exponential backoff;
+- anything else is raised at once as the GraphError subclass that says what it is.
+Waits never exceed `max_wait_s`; past that the error is raised and the next tick tries again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Any, TypeVar
+
+import httpx
+from kiota_abstractions.request_information import RequestInformation
+from msgraph.generated.models.o_data_errors.o_data_error import ODataError
+
+from shared.graph.errors import GraphError, ThrottledError, TransientGraphError, classify
+
+T = TypeVar("T")
+ERROR_MAP: dict[str, Any] = {"XXX": ODataError}
+
+
+@dataclass
+class CallStats:
+    """Requests sent (each attempt counts), of which writes, and how many came back 429."""
+
+    requests: int = 0
+    writes: int = 0
+    throttled: int = 0
+
+
+class CallRunner:
+    """Runs Graph calls with retries and a shared throttle pause."""
+
+    def __init__(
+        self,
+        *,
+        max_attempts: int = 6,
+        base_delay_s: float = 0.5,
+        max_wait_s: float = 60.0,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.stats = CallStats()
+        self._max_attempts = max_attempts
+        self._base_delay_s = base_delay_s
+        self._max_wait_s = max_wait_s
+        self._sleep = sleep
+        self._monotonic = monotonic
+        self._paused_until = 0.0
+
+    async def run(self, op: Callable[[], Awaitable[T]], *, write: bool = False) -> T:
+        """Await `op()` until it succeeds or fails for good."""
+        for attempt in range(1, self._max_attempts + 1):
+            await self._wait_for_pause()
+            self.stats.requests += 1
+            self.stats.writes += int(write)
+            try:
+                return await op()
+            except (ODataError, httpx.TransportError) as raw:
+                error = translate(raw)
+            if isinstance(error, ThrottledError):
+                self.stats.throttled += 1
+                self._pause(error.retry_after_s)
+            if not isinstance(error, TransientGraphError) or attempt == self._max_attempts:
+                raise error
+            if not isinstance(error, ThrottledError):
+                await self._sleep(min(self._base_delay_s * 2 ** (attempt - 1), self._max_wait_s))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _pause(self, seconds: float) -> None:
+        if seconds > self._max_wait_s:
+            return  # too long to wait inside a run: the caller gets the 429 and the next tick retries
+        self._paused_until = max(self._paused_until, self._monotonic() + seconds)
+
+    async def _wait_for_pause(self) -> None:
+        remaining = self._paused_until - self._monotonic()
+        if remaining > 0:
+            await self._sleep(remaining)
+
+
+def translate(raw: BaseException) -> GraphError:
+    """An SDK or network exception as our GraphError (Graph's code and request id kept, no body)."""
+    if isinstance(raw, httpx.TransportError):
+        return TransientGraphError(0, "networkError", type(raw).__name__)
+    assert isinstance(raw, ODataError)
+    status = int(raw.response_status_code or 0)
+    main = raw.error
+    code = (main.code if main else None) or "unknown"
+    message = (main.message if main else None) or ""
+    request_id = ""
+    if main and main.inner_error and main.inner_error.request_id:
+        request_id = str(main.inner_error.request_id)
+    return classify(status, code, message, request_id=request_id, retry_after_s=_retry_after(raw))
+
+
+def _retry_after(raw: ODataError) -> float:
+    headers = {k.lower(): v for k, v in (raw.response_headers or {}).items()}
+    value = headers.get("retry-after")
+    if isinstance(value, list | tuple):
+        value = value[0] if value else None
+    if not value:
+        return 1.0
+    try:
+        return max(float(value), 0.0)  # Graph sends seconds, sometimes fractional ("2.128")
+    except ValueError:
+        try:
+            return max(parsedate_to_datetime(str(value)).timestamp() - time.time(), 0.0)
+        except (TypeError, ValueError):
+            return 1.0
+
+
+async def send_json(adapter: Any, info: RequestInformation) -> dict[str, Any]:
+    """Send a request built by an SDK request builder; Graph's JSON answer as a dict ({} for 204)."""
+    raw = await adapter.send_primitive_async(info, "bytes", ERROR_MAP)
+    if not raw:
+        return {}
+    value = json.loads(raw)
+    return value if isinstance(value, dict) else {"value": value}
+
+
+def with_json_body(info: RequestInformation, body: Any) -> RequestInformation:
+    """Replace a request's content with exact JSON (no SDK model round trip: durations stay ISO-8601)."""
+    info.set_stream_content(json.dumps(body).encode("utf-8"), "application/json")
+    info.headers.try_add("Content-Type", "application/json")
+    return info

@@ -1,0 +1,183 @@
+"""Graph reads for discovery and observation, answered in the domain's types."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from shared.domain.ids import GroupId, ServicePrincipalId
+from shared.domain.model import (
+    AccessId,
+    ActiveAssignment,
+    AppRoleAssignment,
+    EligibilityInstance,
+    ObservedGroup,
+    ServicePrincipal,
+)
+from shared.engine.ports import (
+    AuditSignal,
+    DeltaTokenExpired,
+    DirectoryUser,
+    GroupDelta,
+    GroupPimState,
+    GroupPolicies,
+    ServicePrincipalDelta,
+)
+from shared.graph import mapping
+from shared.graph.base import GraphBase, odata_string
+from shared.graph.errors import GraphError, NotFoundError
+
+_EXPIRED_CODES = frozenset({"syncStateNotFound", "resyncRequired", "syncStateInvalid"})
+_USER_SELECT = ["id", "userPrincipalName", "userType", "accountEnabled"]
+
+
+def _iso(value: datetime) -> str:
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class GraphReads(GraphBase):
+    """Discovery and observation reads."""
+
+    async def service_principal_delta(self, delta_link: str | None) -> ServicePrincipalDelta:
+        """One delta round to its deltaLink; partial entries are re-read in full."""
+        builder = self.client.service_principals.delta
+        start = builder.with_url(delta_link) if delta_link else builder
+        select = None if delta_link else mapping.SERVICE_PRINCIPAL_SELECT
+        pages = await self._delta_round(start, select=select)
+        changed, removed = [], []
+        for item in pages.items:
+            if "@removed" in item:
+                removed.append(ServicePrincipalId(str(item["id"])))
+            elif "appId" in item and "displayName" in item:
+                changed.append(mapping.service_principal(item))
+            else:  # an update carries only what changed: read the whole object
+                full = await self.get_service_principal(ServicePrincipalId(str(item["id"])))
+                if full is not None:
+                    changed.append(full)
+        return ServicePrincipalDelta(tuple(changed), tuple(removed), pages.delta_link)
+
+    async def get_service_principal(self, sp_id: ServicePrincipalId) -> ServicePrincipal | None:
+        """The service principal, or None when it does not exist."""
+        builder = self.client.service_principals.by_service_principal_id(sp_id)
+        try:
+            data = await self._get(builder, select=mapping.SERVICE_PRINCIPAL_SELECT)
+        except NotFoundError:
+            return None
+        return mapping.service_principal(data)
+
+    async def group_delta(self, group_ids: Sequence[GroupId], delta_link: str | None) -> GroupDelta:
+        """Which of `group_ids` changed (members included) since `delta_link`.
+
+        Without a link we start "from now" ($deltatoken=latest): the full audit covers what came before.
+        """
+        builder = self.client.groups.delta
+        if delta_link is None:
+            page = await self._get(builder, deltatoken="latest")
+            return GroupDelta(frozenset(), frozenset(), str(page.get("@odata.deltaLink") or ""))
+        pages = await self._delta_round(builder.with_url(delta_link))
+        wanted = set(group_ids)
+        changed = {
+            GroupId(str(i["id"])) for i in pages.items if "@removed" not in i and i.get("id") in wanted
+        }
+        removed = {GroupId(str(i["id"])) for i in pages.items if "@removed" in i and i.get("id") in wanted}
+        return GroupDelta(frozenset(changed), frozenset(removed), pages.delta_link)
+
+    async def audit_signals(self, since: datetime, until: datetime) -> list[AuditSignal]:
+        """Directory audit entries with activityDateTime in [since, until]."""
+        text = f"activityDateTime ge {_iso(since)} and activityDateTime le {_iso(until)}"
+        items = await self._list(self.client.audit_logs.directory_audits, filter=text)
+        return [mapping.audit_signal(item) for item in items]
+
+    async def get_user(self, id_or_upn: str) -> DirectoryUser | None:
+        """A user by object id or UPN, or None."""
+        try:
+            data = await self._get(self.client.users.by_user_id(id_or_upn), select=_USER_SELECT)
+        except NotFoundError:
+            return None
+        return mapping.user(data)
+
+    async def find_group(self, unique_name: str) -> ObservedGroup | None:
+        """The group with this uniqueName, members and owners included; None when not (yet) visible."""
+        try:
+            data = await self._get(self.client.groups_with_unique_name(unique_name))
+        except NotFoundError:
+            return None
+        return await self._with_members(data)
+
+    async def group_policies(self, group_id: GroupId) -> GroupPolicies:
+        """The group's member and owner policies, rules expanded."""
+        text = f"scopeId eq {odata_string(group_id)} and scopeType eq 'Group'"
+        items = await self._list(
+            self.client.policies.role_management_policy_assignments,
+            filter=text,
+            expand=["policy($expand=rules)"],
+        )
+        found: dict[AccessId, Any] = {}
+        for item in items:
+            role = mapping.access_id(item.get("roleDefinitionId"))
+            if role is not None and item.get("policy"):
+                found[role] = mapping.policy(item["policy"], role)
+        return GroupPolicies(member=found.get(AccessId.MEMBER), owner=found.get(AccessId.OWNER))
+
+    async def group_pim_state(self, group_id: GroupId) -> GroupPimState:
+        """Member and owner eligibilities (with schedule creation times) and active assignments."""
+        pim = self.client.identity_governance.privileged_access.group
+        text = f"groupId eq {odata_string(group_id)}"
+        schedules, eligible, active, active_schedules = await asyncio.gather(
+            self._list(pim.eligibility_schedules, filter=text),
+            self._list(pim.eligibility_schedule_instances, filter=text),
+            self._list(pim.assignment_schedule_instances, filter=text),
+            self._list(pim.assignment_schedules, filter=text),
+        )
+        created = _creation_times(schedules)
+        active_created = _creation_times(active_schedules)
+        eligibilities = [mapping.eligibility(i, created.get(_key(i))) for i in eligible]
+        assignments = [mapping.active_assignment(i, active_created.get(_key(i))) for i in active]
+        return GroupPimState(
+            eligibilities=tuple(e for e in eligibilities if isinstance(e, EligibilityInstance)),
+            active_assignments=tuple(a for a in assignments if isinstance(a, ActiveAssignment)),
+        )
+
+    async def app_role_assignments(self, sp_id: ServicePrincipalId) -> list[AppRoleAssignment]:
+        """Every appRoleAssignedTo entry of the service principal."""
+        builder = self.client.service_principals.by_service_principal_id(sp_id).app_role_assigned_to
+        return [mapping.app_role_assignment(item) for item in await self._list(builder)]
+
+    async def _delta_round(self, builder: Any, *, select: list[str] | None = None) -> _DeltaPages:
+        try:
+            page = await self._get(builder, select=select)
+            items: list[dict[str, Any]] = []
+            while True:
+                items.extend(page.get("value") or [])
+                if page.get("@odata.deltaLink"):
+                    return _DeltaPages(items, str(page["@odata.deltaLink"]))
+                next_link = page.get("@odata.nextLink")
+                if not next_link:
+                    raise DeltaTokenExpired("delta page had neither nextLink nor deltaLink")
+                page = await self._get(builder.with_url(next_link))
+        except GraphError as error:
+            if error.status == 410 or error.code in _EXPIRED_CODES:
+                raise DeltaTokenExpired(f"{error.code}: start a new delta round") from error
+            raise
+
+
+class _DeltaPages:
+    def __init__(self, items: list[dict[str, Any]], delta_link: str) -> None:
+        self.items = items
+        self.delta_link = delta_link
+
+
+def _key(item: dict[str, Any]) -> tuple[str, str]:
+    return str(item.get("principalId")), str(item.get("accessId") or "").lower()
+
+
+def _creation_times(schedules: list[dict[str, Any]]) -> dict[tuple[str, str], datetime]:
+    """Schedule creation time per (principal, role): instances lack it, PIM's 5-minute rule needs it."""
+    created: dict[tuple[str, str], datetime] = {}
+    for schedule in schedules:
+        when = mapping.parse_time(schedule.get("createdDateTime"))
+        if when is not None:
+            created[_key(schedule)] = max(when, created.get(_key(schedule), when))
+    return created
