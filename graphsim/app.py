@@ -1,0 +1,240 @@
+"""The ASGI app: HTTP in, `SimRequest` to the URL table, `SimResponse` or Graph's error body out.
+
+Why raw ASGI (no framework): the hot path of a simple GET must stay cheap enough for thousands of
+requests per second on a small machine, and the same `handle()` serves `$batch` inner requests.
+`build_app()` composes the tenant, the backends, the faults, the control plane and, when
+importable, the PIM sub-backend (graphsim.pim.build(port)).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+import time
+import uuid
+from collections import Counter, deque
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qsl
+
+from graphsim import batch, control
+from graphsim.directory.apps import AppsBackend
+from graphsim.directory.backend import DirectoryBackend
+from graphsim.directory.routes_apps import apps_routes
+from graphsim.directory.routes_audit import audit_routes
+from graphsim.directory.routes_groups import group_routes, user_routes
+from graphsim.errors import GraphError
+from graphsim.faults import Faults, unavailable
+from graphsim.http import Route, SimRequest, SimResponse
+from graphsim.routing import Router
+from graphsim.state import Tenant
+
+JSON_TYPE = (
+    b"application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
+)
+BAD_JSON = (
+    "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is "
+    "of valid JSON format."
+)
+Scope = dict[str, Any]
+
+
+class GraphSim:
+    """The whole simulator: state, backends, faults, URL tables and observation."""
+
+    def __init__(self, tenant: Tenant | None = None) -> None:
+        self.tenant = tenant or Tenant()
+        self.directory = DirectoryBackend(self.tenant)
+        self.apps = AppsBackend(self.tenant, self.directory)
+        self.faults = Faults()
+        self.log: deque[dict[str, Any]] = deque(maxlen=20000)
+        self.stats: Counter[tuple[str, str, int]] = Counter()
+        self.router = Router(
+            [
+                *user_routes(self.directory),
+                *group_routes(self.directory, self.tenant),
+                *apps_routes(self.apps, self.tenant),
+                *audit_routes(self.tenant),
+                Route("POST", "/$batch", lambda req: batch.run(req, self.handle), "$batch"),
+            ]
+        )
+        self.control = Router(control.routes(self))
+        self._mount_plugins()
+
+    def _mount_plugins(self) -> None:
+        try:
+            pim = importlib.import_module("graphsim.pim")
+        except ImportError:
+            return
+        build = getattr(pim, "build", None)
+        if build is None:
+            return
+        backend = build(self.directory)
+        self.tenant.register("pim", backend)
+        for route in backend.routes():
+            self.router.add(route)
+
+    # -- the request pipeline (shared by HTTP and $batch) ------------------------------------
+    def handle(self, req: SimRequest, *, inner: bool = False) -> SimResponse:
+        """Route, apply faults, run the handler; every failure becomes Graph's error response."""
+        name = "?"
+        try:
+            route, params = self.router.match(req.method, req.path)
+            name = route.name or route.template
+            extra = self.faults.before(req, name) if name != "$batch" else {}
+            resp = route.handler(_with_params(req, params))
+            if name != "$batch" and self.faults.lose_response(req):
+                raise unavailable(self.faults.rng)
+            resp.headers.update(extra)
+        except GraphError as err:
+            resp = error_response(err, req)
+        except Exception as exc:  # a simulator bug: still Graph's shape, never a bare 500 page
+            resp = error_response(GraphError(500, "generalException", f"graphsim bug: {exc!r}"), req)
+        self._observe(req, name, resp.status, inner)
+        return resp
+
+    def _observe(self, req: SimRequest, name: str, status: int, inner: bool) -> None:
+        self.stats[(req.method, name, status)] += 1
+        self.log.append(
+            {
+                "method": req.method,
+                "path": req.path,
+                "route": name,
+                "status": status,
+                "time": time.time(),
+                "batch": inner,
+            }
+        )
+
+    # -- ASGI ---------------------------------------------------------------------------------
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        body = await _read_body(receive)
+        path: str = scope["path"]
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        params = dict(parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True))
+        host = headers.get("host", "graph.microsoft.com")
+        root = f"{scope.get('scheme', 'http')}://{host}"
+        if path.startswith("/_sim/"):
+            resp = self._control(scope["method"], path, params, headers, body, root)
+        else:
+            resp = await self._graph(scope["method"], path, params, headers, body, root)
+        await _send(send, resp)
+
+    async def _graph(
+        self, method: str, path: str, params: dict[str, str], headers: dict[str, str], raw: bytes, root: str
+    ) -> SimResponse:
+        req = SimRequest(
+            method,
+            path[5:] if path.startswith("/v1.0") else path,
+            params,
+            headers,
+            None,
+            base_url=f"{root}/v1.0",
+        )
+        if self.faults.latency_ms:
+            await asyncio.sleep(self.faults.latency_ms / 1000)
+        if not path.startswith("/v1.0/"):
+            return error_response(GraphError(400, "BadRequest", "Invalid version."), req)
+        auth = headers.get("authorization", "")
+        if not auth.lower().startswith("bearer ") or not auth[7:].strip():
+            return error_response(
+                GraphError(401, "InvalidAuthenticationToken", "Access token is empty."), req
+            )
+        try:
+            req = _with_body(req, parse_json(raw))
+        except GraphError as err:
+            return error_response(err, req)
+        resp = self.handle(req)
+        if "client-request-id" in headers:
+            resp.headers.setdefault("client-request-id", headers["client-request-id"])
+        return resp
+
+    def _control(
+        self, method: str, path: str, params: dict[str, str], headers: dict[str, str], raw: bytes, root: str
+    ) -> SimResponse:
+        req = SimRequest(method, path, params, headers, None, base_url=f"{root}/v1.0")
+        try:
+            route, path_params = self.control.match(method, path)
+            return route.handler(_with_params(_with_body(req, parse_json(raw)), path_params))
+        except GraphError as err:
+            return error_response(err, req)
+
+
+def parse_json(raw: bytes) -> Any:
+    """A request body as JSON (None when empty), or Graph's 400."""
+    if not raw.strip():
+        return None
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise GraphError(400, "BadRequest", BAD_JSON) from None
+
+
+def _with_params(req: SimRequest, params: dict[str, str]) -> SimRequest:
+    return SimRequest(req.method, req.path, req.params, req.headers, req.body, params, req.base_url)
+
+
+def _with_body(req: SimRequest, body: Any) -> SimRequest:
+    return SimRequest(req.method, req.path, req.params, req.headers, body, req.path_params, req.base_url)
+
+
+def error_response(err: GraphError, req: SimRequest) -> SimResponse:
+    """Graph's error body with innerError date, request-id and client-request-id."""
+    request_id = str(uuid.uuid4())
+    client_id = req.header("client-request-id") or request_id
+    inner = {
+        **err.inner,
+        "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
+        "request-id": request_id,
+        "client-request-id": client_id,
+    }
+    headers = {"request-id": request_id, "client-request-id": client_id, **err.headers}
+    body = {"error": {"code": err.code, "message": err.message, "innerError": inner}}
+    return SimResponse(err.status, body, headers)
+
+
+async def _read_body(receive: Any) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            return b"".join(chunks)
+
+
+async def _send(send: Any, resp: SimResponse) -> None:
+    headers = [(k.lower().encode("latin-1"), str(v).encode("latin-1")) for k, v in resp.headers.items()]
+    if "request-id" not in resp.headers:
+        headers.append((b"request-id", str(uuid.uuid4()).encode()))
+    payload = b""
+    if resp.body is not None and resp.status != 204:
+        if isinstance(resp.body, str):
+            payload = resp.body.encode()
+            headers.append((b"content-type", b"text/plain;charset=utf-8"))
+        else:
+            payload = json.dumps(resp.body, separators=(",", ":")).encode()
+            headers.append((b"content-type", JSON_TYPE))
+    headers.append((b"content-length", str(len(payload)).encode()))
+    await send({"type": "http.response.start", "status": resp.status, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})
+
+
+async def _lifespan(receive: Any, send: Any) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+def build_app(tenant: Tenant | None = None) -> GraphSim:
+    """A ready ASGI app over `tenant` (a fresh empty tenant by default)."""
+    return GraphSim(tenant)

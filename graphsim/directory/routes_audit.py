@@ -1,0 +1,60 @@
+"""URL table for `auditLogs/directoryAudits`: list (newest first, $filter, $top, paging) and get."""
+
+from __future__ import annotations
+
+from graphsim.directory import audit
+from graphsim.errors import GraphError
+from graphsim.http import Route, SimRequest, SimResponse
+from graphsim.odata import compile_filter, context_url, page
+from graphsim.state import Tenant
+
+# directoryaudit-list: filterable properties
+_FILTERABLE = {
+    "activitydatetime",
+    "category",
+    "loggedbyservice",
+    "activitydisplayname",
+    "targetresources",
+    "initiatedby/user/id",
+    "initiatedby/user/displayname",
+    "initiatedby/user/userprincipalname",
+    "initiatedby/app/appid",
+    "initiatedby/app/displayname",
+    "result",
+    "correlationid",
+    "id",
+}
+
+
+def audit_routes(tenant: Tenant) -> list[Route]:
+    """GET /auditLogs/directoryAudits and /auditLogs/directoryAudits/{id}."""
+
+    def list_audits(req: SimRequest) -> SimResponse:
+        items = audit.newest_first(tenant)
+        text = req.params.get("$filter")
+        if text:
+            compiled = compile_filter(text)
+            for prop in compiled.properties:
+                if prop.lower() not in _FILTERABLE:
+                    raise GraphError(
+                        400,
+                        "BadRequest",
+                        f"Invalid filter clause: property '{prop}' is not supported in the filter.",
+                    )
+            items = [e for e in items if compiled(e)]
+        ctx = context_url(req, "auditLogs/directoryAudits", req.params.get("$select"))
+        return SimResponse(200, page(req, items, context_url=ctx, default_top=1000, max_top=1000))
+
+    def get_audit(req: SimRequest) -> SimResponse:
+        for entry in tenant.audits:
+            if entry["id"] == req.path_params["id"]:
+                ctx = f"{req.base_url}/$metadata#auditLogs/directoryAudits/$entity"
+                return SimResponse(200, {"@odata.context": ctx, **entry})
+        raise GraphError(
+            404, "Request_ResourceNotFound", f"Resource '{req.path_params['id']}' does not exist."
+        )
+
+    return [
+        Route("GET", "/auditLogs/directoryAudits", list_audits, "auditLogs.directoryAudits.list"),
+        Route("GET", "/auditLogs/directoryAudits/{id}", get_audit, "auditLogs.directoryAudits.get"),
+    ]

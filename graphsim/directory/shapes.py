@@ -1,0 +1,127 @@
+"""Graph's JSON shapes for directory objects: default property sets, computed values, @odata types.
+
+Why separate: what Graph returns by default, and how it derives securityIdentifier or an app role
+assignment id, are facts from the docs, independent of the rules that change state.
+"""
+
+from __future__ import annotations
+
+import base64
+import struct
+import uuid
+from typing import Any
+
+ODATA_TYPES = {
+    "users": "#microsoft.graph.user",
+    "groups": "#microsoft.graph.group",
+    "servicePrincipals": "#microsoft.graph.servicePrincipal",
+}
+PRINCIPAL_TYPES = {"users": "User", "groups": "Group", "servicePrincipals": "ServicePrincipal"}
+
+# user resource page: properties returned by default (others need $select)
+USER_DEFAULT = (
+    "businessPhones",
+    "displayName",
+    "givenName",
+    "jobTitle",
+    "mail",
+    "mobilePhone",
+    "officeLocation",
+    "preferredLanguage",
+    "surname",
+    "userPrincipalName",
+    "id",
+)
+# returned only when $select-ed
+SP_HIDDEN = frozenset({"customSecurityAttributes"})
+GROUP_HIDDEN = frozenset(
+    {
+        "allowExternalSenders",
+        "autoSubscribeNewMembers",
+        "hideFromAddressLists",
+        "hideFromOutlookClients",
+        "isSubscribedByMail",
+        "unseenCount",
+    }
+)
+DEFAULT_APP_ROLE = "00000000-0000-0000-0000-000000000000"
+
+
+def security_identifier(object_id: str) -> str:
+    """S-1-12-1- and the GUID's bytes as four little-endian uint32s (checked on the docs examples)."""
+    parts = struct.unpack("<4I", uuid.UUID(object_id).bytes_le)
+    return "S-1-12-1-" + "-".join(str(p) for p in parts)
+
+
+def app_role_assignment_id(principal_id: str, tail: bytes) -> str:
+    """43-char base64url: the principal GUID's bytes (little-endian) then 16 more bytes."""
+    raw = uuid.UUID(principal_id).bytes_le + tail[:16].ljust(16, b"\0")
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def new_group(group_id: str, body: dict[str, Any], now: str, domain: str) -> dict[str, Any]:
+    """A group's stored JSON with Graph's defaults, from a validated create body."""
+    unified = "Unified" in body.get("groupTypes", [])
+    nickname = body["mailNickname"]
+    group: dict[str, Any] = {
+        "id": group_id,
+        "deletedDateTime": None,
+        "classification": None,
+        "createdDateTime": now,
+        "creationOptions": [],
+        "description": None,
+        "displayName": None,
+        "expirationDateTime": None,
+        "groupTypes": [],
+        "isAssignableToRole": None,
+        "mail": None,
+        "mailEnabled": False,
+        "mailNickname": nickname,
+        "membershipRule": None,
+        "membershipRuleProcessingState": None,
+        "onPremisesDomainName": None,
+        "onPremisesLastSyncDateTime": None,
+        "onPremisesNetBiosName": None,
+        "onPremisesSamAccountName": None,
+        "onPremisesSecurityIdentifier": None,
+        "onPremisesSyncEnabled": None,
+        "preferredDataLocation": None,
+        "preferredLanguage": None,
+        "proxyAddresses": [],
+        "renewedDateTime": now,
+        "resourceBehaviorOptions": [],
+        "resourceProvisioningOptions": [],
+        "securityEnabled": True,
+        "securityIdentifier": security_identifier(group_id),
+        "theme": None,
+        "uniqueName": None,
+        "visibility": None,
+        "onPremisesProvisioningErrors": [],
+        "serviceProvisioningErrors": [],
+    }
+    group.update({k: v for k, v in body.items() if "@" not in k})
+    if body.get("isAssignableToRole"):
+        group["visibility"] = group["visibility"] or "Private"  # group-post-groups.md example 3
+    if unified and body.get("mailEnabled"):
+        group["mail"] = f"{nickname}@{domain}"
+        group["proxyAddresses"] = [f"SMTP:{nickname}@{domain}"]
+        group["visibility"] = group["visibility"] or "Public"
+    return group
+
+
+def user_view(user: dict[str, Any]) -> dict[str, Any]:
+    """A user as Graph returns it without $select."""
+    return {k: user.get(k, [] if k == "businessPhones" else None) for k in USER_DEFAULT}
+
+
+def hide(obj: dict[str, Any], hidden: frozenset[str]) -> dict[str, Any]:
+    """Drop properties Graph returns only on $select."""
+    return {k: v for k, v in obj.items() if k not in hidden}
+
+
+def reference(collection: str, obj: dict[str, Any]) -> dict[str, Any]:
+    """A directoryObject in a members/owners list: @odata.type and its default properties."""
+    view = user_view(obj) if collection == "users" else obj
+    if collection == "servicePrincipals":
+        view = hide(obj, SP_HIDDEN)
+    return {"@odata.type": ODATA_TYPES[collection], **view}
