@@ -19,6 +19,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
 import httpx
+from kiota_abstractions.api_error import APIError
 from kiota_abstractions.request_information import RequestInformation
 from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 
@@ -65,7 +66,7 @@ class CallRunner:
             self.stats.writes += int(write)
             try:
                 return await op()
-            except (ODataError, httpx.TransportError) as raw:
+            except (APIError, httpx.TransportError) as raw:
                 error = translate(raw)
             if isinstance(error, ThrottledError):
                 self.stats.throttled += 1
@@ -91,9 +92,9 @@ def translate(raw: BaseException) -> GraphError:
     """An SDK or network exception as our GraphError (Graph's code and request id kept, no body)."""
     if isinstance(raw, httpx.TransportError):
         return TransientGraphError(0, "networkError", type(raw).__name__)
-    assert isinstance(raw, ODataError)
+    assert isinstance(raw, APIError)
     status = int(raw.response_status_code or 0)
-    main = raw.error
+    main = raw.error if isinstance(raw, ODataError) else None
     code = (main.code if main else None) or "unknown"
     message = (main.message if main else None) or ""
     request_id = ""
@@ -102,7 +103,7 @@ def translate(raw: BaseException) -> GraphError:
     return classify(status, code, message, request_id=request_id, retry_after_s=_retry_after(raw))
 
 
-def _retry_after(raw: ODataError) -> float:
+def _retry_after(raw: APIError) -> float:
     headers = {k.lower(): v for k, v in (raw.response_headers or {}).items()}
     value = headers.get("retry-after")
     if isinstance(value, list | tuple):

@@ -45,7 +45,7 @@ class GraphReads(GraphBase):
         builder = self.client.service_principals.delta
         start = builder.with_url(delta_link) if delta_link else builder
         select = None if delta_link else mapping.SERVICE_PRINCIPAL_SELECT
-        pages = await self._delta_round(start, select=select)
+        pages = await self._delta_round(start, select=select, from_link=delta_link is not None)
         changed, removed = [], []
         for item in pages.items:
             if "@removed" in item:
@@ -76,7 +76,7 @@ class GraphReads(GraphBase):
         if delta_link is None:
             page = await self._get(builder, deltatoken="latest")
             return GroupDelta(frozenset(), frozenset(), str(page.get("@odata.deltaLink") or ""))
-        pages = await self._delta_round(builder.with_url(delta_link))
+        pages = await self._delta_round(builder.with_url(delta_link), from_link=True)
         wanted = set(group_ids)
         changed = {
             GroupId(str(i["id"])) for i in pages.items if "@removed" not in i and i.get("id") in wanted
@@ -145,7 +145,9 @@ class GraphReads(GraphBase):
         builder = self.client.service_principals.by_service_principal_id(sp_id).app_role_assigned_to
         return [mapping.app_role_assignment(item) for item in await self._list(builder)]
 
-    async def _delta_round(self, builder: Any, *, select: list[str] | None = None) -> _DeltaPages:
+    async def _delta_round(
+        self, builder: Any, *, select: list[str] | None = None, from_link: bool = False
+    ) -> _DeltaPages:
         try:
             page = await self._get(builder, select=select)
             items: list[dict[str, Any]] = []
@@ -158,7 +160,9 @@ class GraphReads(GraphBase):
                     raise DeltaTokenExpired("delta page had neither nextLink nor deltaLink")
                 page = await self._get(builder.with_url(next_link))
         except GraphError as error:
-            if error.status == 410 or error.code in _EXPIRED_CODES:
+            # Graph answers an expired token with 410 Gone or syncStateNotFound/resyncRequired; a token it
+            # cannot read at all is a 400. Either way the stored link is useless: start a new round.
+            if error.status == 410 or error.code in _EXPIRED_CODES or (from_link and error.status == 400):
                 raise DeltaTokenExpired(f"{error.code}: start a new delta round") from error
             raise
 

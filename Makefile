@@ -1,0 +1,45 @@
+# Entry points. `make test` and `make demo` work on a fresh clone: they create .venv and install
+# Azurite (npm ci) first when needed. `make bench` arrives with the benchmark issue.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+VENV_STAMP := $(VENV)/.pimwarden-installed
+NODE_STAMP := node_modules/.pimwarden-installed
+# The Python worker's own indexer, for the host-loadable test. It declares Requires-Python >=3.13 but
+# runs on 3.11; pip can't express --ignore-requires-python inside a requirements file, so it lives here.
+WORKER_INDEXER := azure-functions-runtime==1.3.0 azurefunctions-extensions-base==1.2.0
+
+.PHONY: venv node test lint demo clean distclean
+
+venv: $(VENV_STAMP)
+
+$(VENV_STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --ignore-requires-python $(WORKER_INDEXER)
+	touch $@
+
+node: $(NODE_STAMP)
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+lint: venv
+	$(PY) -m ruff check .
+	$(PY) -m mypy
+
+# pytest starts Azurite itself (tests/conftest.py) on free ports and stops it, pass or fail.
+test: venv node lint
+	$(PY) -m pytest
+
+demo: venv node
+	$(PY) -m devstack.demo
+
+clean:
+	rm -rf .pytest_cache .mypy_cache .ruff_cache .hypothesis .stack .azurite
+	find . -path ./node_modules -prune -o -path ./$(VENV) -prune -o -name __pycache__ -type d -print \
+		| xargs rm -rf
+
+distclean: clean
+	rm -rf $(VENV) node_modules

@@ -1,0 +1,64 @@
+"""GET /api/health: is this deployment usable? Reports version, settings, storage reachability.
+
+Anonymous, so it must never reveal a secret: settings problems are reported by setting name only
+and storage failures by error class and status code, never by message or connection string.
+Graph is not called (that would spend a token request per probe); its settings are validated.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import azure.functions as func
+from azure.core.exceptions import HttpResponseError
+
+from shared import __version__, runtime
+from shared.settings import SettingsError
+
+bp = func.Blueprint()  # type: ignore[no-untyped-call]
+STORAGE_TIMEOUT_SECONDS = 3.0
+
+
+@bp.route(route="health", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+async def health(req: func.HttpRequest) -> func.HttpResponse:
+    """Answer 200 with the report when healthy, 503 otherwise."""
+    report = await health_report()
+    return func.HttpResponse(json.dumps(report, indent=2), status_code=200 if report["healthy"] else 503,
+                             mimetype="application/json")
+
+
+async def health_report() -> dict[str, Any]:
+    """The health report as plain data (no secrets)."""
+    try:
+        settings = runtime.settings()
+    except SettingsError as exc:
+        problems = [p.split(":", 1)[0] for p in exc.problems]
+        return {"healthy": False, "version": __version__,
+                "settings": {"valid": False, "invalid": sorted(set(problems))}}
+    storage = await _storage_status()
+    return {
+        "healthy": storage["reachable"],
+        "version": __version__,
+        "settings": {"valid": True},
+        "graph": {**settings.describe()["graph"], "usable": True, "checked": "settings only"},
+        "storage": {**settings.describe()["storage"], **storage},
+    }
+
+
+async def _storage_status() -> dict[str, Any]:
+    try:
+        async with asyncio.timeout(STORAGE_TIMEOUT_SECONDS):
+            await runtime.state_store().ping()
+    except TimeoutError:
+        return {"reachable": False, "error": f"no answer within {STORAGE_TIMEOUT_SECONDS:.0f} s"}
+    except Exception as exc:  # any failure means "not usable"; report only its kind
+        return {"reachable": False, "error": _error_kind(exc)}
+    return {"reachable": True}
+
+
+def _error_kind(exc: Exception) -> str:
+    if isinstance(exc, HttpResponseError) and exc.status_code is not None:
+        return f"{type(exc).__name__} (HTTP {exc.status_code})"
+    return type(exc).__name__

@@ -1,0 +1,231 @@
+"""One Table Storage table behind a small, safe API: the base every repository builds on.
+
+What it guarantees, so repositories don't have to:
+* the table is created on first use (once per process and table);
+* keys are escaped (see `limits.escape_key`) on the way in and unescaped on the way out;
+* keys, properties and entities over the service limits are refused before sending;
+* transient failures (500, 503, 408, timeouts, connection errors) are retried with bounded
+  exponential backoff; the SDK's own retries are switched off by the store so they don't stack;
+* every update and conditional delete is ETag-conditional; a lost race is a `ConcurrencyError`;
+* every query is parameterised (`query_entities(filter, parameters=...)`), never string-built;
+* permanent failures are raised as `StorageError` subclasses naming table, keys and operation,
+  chained to the SDK error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+from azure.core import MatchConditions
+from azure.core.exceptions import (
+    HttpResponseError,
+    ResourceExistsError,
+    ResourceModifiedError,
+    ResourceNotFoundError,
+    ServiceRequestError,
+    ServiceResponseError,
+)
+from azure.data.tables import UpdateMode
+from azure.data.tables.aio import TableClient
+
+from shared.storage import errors
+from shared.storage.limits import escape_key, oversized_key, oversized_properties, unescape_key
+
+T = TypeVar("T")
+TRANSIENT_STATUS = frozenset({408, 500, 502, 503, 504})
+_SYSTEM = ("PartitionKey", "RowKey", "Timestamp", "etag")
+# azure-data-tables substitutes @params after splitting the filter on single spaces, so "(a eq @p)"
+# looks up the parameter "p)". Refuse such filters up front with a clear message.
+_BAD_FILTER_RE = re.compile(r"  |\([^ ]|[^ ]\)|[^ (]\(|\)[^ )]|@\w+[^\w\s]")
+_KNOWN_TABLES: set[tuple[str, str]] = set()
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounded exponential backoff for transient storage errors; `sleep` is injectable for tests."""
+
+    attempts: int = 4
+    base_delay: float = 0.2
+    max_delay: float = 2.0
+    sleep: Callable[[float], Awaitable[None]] = field(default=asyncio.sleep, compare=False)
+
+    def delay(self, attempt: int) -> float:
+        """Seconds to wait after failed attempt number `attempt` (1-based)."""
+        return float(min(self.max_delay, self.base_delay * 2 ** (attempt - 1)))
+
+
+@dataclass(frozen=True)
+class StoredEntity:
+    """An entity as read: unescaped keys, custom properties, and the ETag for conditional writes."""
+
+    partition_key: str
+    row_key: str
+    properties: Mapping[str, Any]
+    etag: str
+    timestamp: datetime | None = None
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True for errors worth retrying: throttling, server errors, timeouts, connection failures."""
+    if isinstance(exc, ServiceRequestError | ServiceResponseError | TimeoutError):
+        return True
+    return isinstance(exc, HttpResponseError) and exc.status_code in TRANSIENT_STATUS
+
+
+class EntityTable:
+    """Async access to one table with escaping, limits, retries and ETag conditions."""
+
+    def __init__(self, client: TableClient, retry: RetryPolicy) -> None:
+        self._client = client
+        self._retry = retry
+        self._ready_lock = asyncio.Lock()
+
+    @property
+    def name(self) -> str:
+        return self._client.table_name
+
+    async def create(self, pk: str, rk: str, properties: Mapping[str, Any]) -> str:
+        """Insert a new entity and return its ETag; AlreadyExistsError if the key is taken."""
+        entity = self._entity(pk, rk, properties, "create")
+        meta = await self._call("create", pk, rk, lambda: self._client.create_entity(entity))
+        return str(meta["etag"])
+
+    async def update(self, pk: str, rk: str, properties: Mapping[str, Any], etag: str) -> str:
+        """Replace the entity if its ETag still matches; ConcurrencyError if it changed or vanished."""
+        entity = self._entity(pk, rk, properties, "update")
+        meta = await self._call("update", pk, rk, lambda: self._client.update_entity(
+            entity, mode=UpdateMode.REPLACE, etag=etag, match_condition=MatchConditions.IfNotModified))
+        return str(meta["etag"])
+
+    async def find(self, pk: str, rk: str) -> StoredEntity | None:
+        """The entity, or None when it does not exist."""
+        try:
+            return await self.get(pk, rk)
+        except errors.NotFoundError:
+            return None
+
+    async def get(self, pk: str, rk: str) -> StoredEntity:
+        """The entity; NotFoundError when it does not exist."""
+        raw = await self._call("get", pk, rk, lambda: self._client.get_entity(escape_key(pk), escape_key(rk)))
+        return _to_stored(raw)
+
+    async def delete(self, pk: str, rk: str, etag: str | None = None) -> None:
+        """Delete; succeeds when already gone. With `etag`, ConcurrencyError if it changed meanwhile."""
+        condition = MatchConditions.IfNotModified if etag else MatchConditions.Unconditionally
+        await self._call("delete", pk, rk, lambda: self._client.delete_entity(
+            escape_key(pk), escape_key(rk), etag=etag, match_condition=condition))
+
+    async def query(self, where: str, parameters: Mapping[str, Any]) -> list[StoredEntity]:
+        """Entities matching an OData filter whose values are all `@parameters`."""
+        if _BAD_FILTER_RE.search(where):
+            raise ValueError(f"filter {where!r}: put single spaces around every @param and parenthesis")
+
+        async def run() -> list[StoredEntity]:
+            pages = self._client.query_entities(where, parameters=dict(parameters))
+            return [_to_stored(raw) async for raw in pages]
+
+        return await self._call("query", None, None, run)
+
+    async def partition(
+        self, pk: str, *, row_from: str | None = None, row_before: str | None = None,
+    ) -> list[StoredEntity]:
+        """Entities of one partition, optionally with row keys in [row_from, row_before)."""
+        where, params = "PartitionKey eq @pk", {"pk": escape_key(pk)}
+        if row_from is not None:
+            where, params["lo"] = where + " and RowKey ge @lo", escape_key(row_from)
+        if row_before is not None:
+            where, params["hi"] = where + " and RowKey lt @hi", escape_key(row_before)
+        return await self.query(where, params)
+
+    async def all(self) -> list[StoredEntity]:
+        """Every entity in the table (for small tables only)."""
+        async def run() -> list[StoredEntity]:
+            return [_to_stored(raw) async for raw in self._client.list_entities()]
+
+        return await self._call("list", None, None, run)
+
+    async def drop(self) -> None:
+        """Delete the whole table (tests and cleanup)."""
+        await self._call("delete table", None, None, self._client.delete_table)
+        _KNOWN_TABLES.discard((self._client.url, self.name))
+
+    async def _ensure_table(self) -> None:
+        key = (self._client.url, self.name)
+        if key in _KNOWN_TABLES:
+            return
+        async with self._ready_lock:
+            if key in _KNOWN_TABLES:
+                return
+            await self._retrying("create table", None, None, self._create_if_missing)
+            _KNOWN_TABLES.add(key)
+
+    async def _create_if_missing(self) -> None:
+        with contextlib.suppress(ResourceExistsError):
+            await self._client.create_table()
+
+    async def _call(self, operation: str, pk: str | None, rk: str | None,
+                    action: Callable[[], Awaitable[T]]) -> T:
+        await self._ensure_table()
+        return await self._retrying(operation, pk, rk, action)
+
+    async def _retrying(self, operation: str, pk: str | None, rk: str | None,
+                        action: Callable[[], Awaitable[T]]) -> T:
+        for attempt in range(1, self._retry.attempts + 1):
+            try:
+                return await action()
+            except Exception as exc:
+                if not is_transient(exc) or attempt == self._retry.attempts:
+                    raise self._translate(exc, operation, pk, rk, attempt) from exc
+            await self._retry.sleep(self._retry.delay(attempt))
+        raise AssertionError("unreachable: the last attempt either returns or raises")
+
+    def _translate(self, exc: Exception, operation: str, pk: str | None, rk: str | None,
+                   attempts: int) -> errors.StorageError:
+        def error(kind: type[errors.StorageError], message: str) -> errors.StorageError:
+            return kind(message, table=self.name, operation=operation, partition_key=pk, row_key=rk)
+
+        if isinstance(exc, ResourceModifiedError) or (
+                isinstance(exc, ResourceNotFoundError) and operation == "update"):
+            return error(errors.ConcurrencyError, "the entity changed or vanished since it was read")
+        if isinstance(exc, ResourceNotFoundError):
+            return error(errors.NotFoundError, "no such entity")
+        if isinstance(exc, ResourceExistsError):
+            return error(errors.AlreadyExistsError, "an entity with this key already exists")
+        if is_transient(exc):
+            return error(errors.StorageUnavailableError,
+                         f"transient failure persisted after {attempts} attempts ({_describe(exc)})")
+        return error(errors.StorageError, f"storage refused the request ({_describe(exc)})")
+
+    def _entity(self, pk: str, rk: str, properties: Mapping[str, Any], operation: str) -> dict[str, Any]:
+        stored_pk, stored_rk = escape_key(pk), escape_key(rk)
+        reasons = [r for r in (oversized_key(stored_pk), oversized_key(stored_rk)) if r]
+        reasons += oversized_properties(properties)
+        if reasons:
+            raise errors.ValueTooLargeError("; ".join(reasons), table=self.name, operation=operation,
+                                            partition_key=pk, row_key=rk)
+        return {**properties, "PartitionKey": stored_pk, "RowKey": stored_rk}
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, HttpResponseError) and exc.status_code is not None:
+        code = getattr(exc, "error_code", None) or getattr(exc, "reason", "")
+        return f"HTTP {exc.status_code} {code}".strip()
+    return type(exc).__name__
+
+
+def _to_stored(raw: Any) -> StoredEntity:
+    metadata = raw.metadata
+    props = {k: v for k, v in raw.items() if k not in _SYSTEM}
+    return StoredEntity(
+        partition_key=unescape_key(raw["PartitionKey"]),
+        row_key=unescape_key(raw["RowKey"]),
+        properties=props,
+        etag=str(metadata["etag"]),
+        timestamp=metadata.get("timestamp"),
+    )

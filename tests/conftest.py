@@ -1,0 +1,49 @@
+"""Shared fixtures: a real Azurite for the session and a fresh, isolated StateStore per test.
+
+`azurite` starts Azurite through devstack (free ports, in-memory data) unless
+PIMWARDEN_TEST_STORAGE_CONNECTION names a storage account to use instead; it yields the
+connection string. `state_store` gives each test its own table prefix and drops the tables after.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+from shared.storage import RetryPolicy, StateStore
+
+EXTERNAL_STORAGE = "PIMWARDEN_TEST_STORAGE_CONNECTION"
+
+
+async def _no_sleep(_: float) -> None:
+    """Retries in tests don't wait; the policy still counts attempts."""
+
+
+FAST_RETRY = RetryPolicy(attempts=3, sleep=_no_sleep)
+
+
+@pytest.fixture(scope="session")
+def azurite() -> Iterator[str]:
+    """Connection string of a running Azurite (started and stopped here) or of the external account."""
+    external = os.environ.get(EXTERNAL_STORAGE, "").strip()
+    if external:
+        yield external
+        return
+    from devstack.azurite import Azurite
+
+    with Azurite.start() as running:
+        yield running.connection_string
+
+
+@pytest.fixture
+async def state_store(azurite: str) -> AsyncIterator[StateStore]:
+    """A StateStore with a unique table prefix; its tables are deleted afterwards."""
+    store = StateStore.from_connection_string(azurite, f"t{uuid.uuid4().hex[:16]}", retry=FAST_RETRY)
+    try:
+        yield store
+    finally:
+        await store.delete_tables()
+        await store.close()
