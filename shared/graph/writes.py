@@ -85,6 +85,18 @@ class GraphWrites(GraphBase):
         ).rules.by_unified_role_management_policy_rule_id(rule_id)
         await self._when_visible(lambda: self._write("PATCH", builder, dict(body)))
 
+    async def patch_policy_rules(self, policy_id: PolicyId, bodies: list[JsonObject]) -> None:
+        """PATCH several rules of one policy in one request (`PATCH /policies/roleManagementPolicies/{id}`
+        with `{"rules": [...]}`): one write instead of one per rule, which matters under the write quota."""
+        if len(bodies) == 1:
+            await self.patch_policy_rule(policy_id, str(bodies[0]["id"]), bodies[0])
+            return
+        builder = self.client.policies.role_management_policies.by_unified_role_management_policy_id(
+            policy_id
+        )
+        body = {"rules": [dict(rule) for rule in bodies]}
+        await self._when_visible(lambda: self._write("PATCH", builder, body))
+
     async def assign_group_to_app(
         self, sp_id: ServicePrincipalId, group_id: GroupId, app_role_id: AppRoleId
     ) -> AppRoleAssignmentId | None:

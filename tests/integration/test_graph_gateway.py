@@ -247,3 +247,26 @@ async def test_throttling_pauses_every_caller_then_succeeds(
         assert await slow.get_user("ada@contoso.onmicrosoft.com") is not None
     assert runner.stats.throttled >= 1
     assert runner.stats.requests == 5 + runner.stats.throttled
+
+
+async def test_bulk_rule_patch_is_one_write(gateway: GraphGateway) -> None:
+    group = await gateway.ensure_group(
+        "pw-bulk", "Bulk-User-SecureAccess", "d", "bulk", is_assignable_to_role=False
+    )
+    policies = await gateway.group_policies(group.id)
+    assert policies.member is not None
+    rules = policies.member.rules
+    expiration = dict(rules["Expiration_EndUser_Assignment"]) | {"maximumDuration": "PT30M"}
+    enablement = dict(rules["Enablement_EndUser_Assignment"]) | {
+        "enabledRules": ["MultiFactorAuthentication", "Justification"]
+    }
+    _, writes_before = gateway.request_count()
+    await gateway.patch_policy_rules(policies.member.policy_id, [expiration, enablement])
+    assert gateway.request_count()[1] == writes_before + 1
+    after = (await gateway.group_policies(group.id)).member
+    assert after is not None
+    assert after.rules["Expiration_EndUser_Assignment"]["maximumDuration"] == "PT30M"
+    assert set(after.rules["Enablement_EndUser_Assignment"]["enabledRules"]) == {
+        "MultiFactorAuthentication",
+        "Justification",
+    }
