@@ -40,6 +40,21 @@ class GraphBase:
         self._replication_budget_s = replication_budget_s
         self._sleep = sleep
 
+    def group_by_unique_name(self, unique_name: str) -> Any:
+        """The SDK's `groups(uniqueName='…')` builder, on its own copy of the path parameters.
+
+        msgraph-sdk's alternate-key builders write the key into the client's shared path-parameter dict
+        (`client.groups_with_unique_name`), so concurrent callers overwrite each other's key and a request
+        can reach another app's group. Found when two apps were onboarded at once over a real socket.
+        """
+        from msgraph.generated.groups_with_unique_name.groups_with_unique_name_request_builder import (
+            GroupsWithUniqueNameRequestBuilder,
+        )
+
+        return GroupsWithUniqueNameRequestBuilder(
+            self._adapter, dict(self.client.path_parameters), unique_name
+        )
+
     def request_count(self) -> tuple[int, int]:
         """(requests sent, of which writes) since this gateway was built."""
         return self.runner.stats.requests, self.runner.stats.writes

@@ -101,7 +101,7 @@ class GraphReads(GraphBase):
     async def find_group(self, unique_name: str) -> ObservedGroup | None:
         """The group with this uniqueName, members and owners included; None when not (yet) visible."""
         try:
-            data = await self._get(self.client.groups_with_unique_name(unique_name))
+            data = await self._get(self.group_by_unique_name(unique_name))
         except NotFoundError:
             return None
         return await self._with_members(data)

@@ -45,7 +45,7 @@ class GraphWrites(GraphBase):
         `PATCH /groups(uniqueName='…')` with `Prefer: create-if-missing` answers 201 when it created the
         group and 204 when the key already existed: a replay can never make a second group.
         """
-        builder = self.client.groups_with_unique_name(unique_name)
+        builder = self.group_by_unique_name(unique_name)
         try:
             return await self._read_group(builder)
         except NotFoundError:

@@ -270,3 +270,24 @@ async def test_bulk_rule_patch_is_one_write(gateway: GraphGateway) -> None:
         "MultiFactorAuthentication",
         "Justification",
     }
+
+
+def test_concurrent_creates_over_a_socket_keep_their_own_keys() -> None:
+    """msgraph-sdk's alternate-key builder shares one path-parameter dict; the gateway must not."""
+    import asyncio
+
+    from graphsim.testing import SimServer
+
+    async def create_all(base_url: str) -> list[tuple[str | None, str]]:
+        gateway = GraphGateway(build_graph_client(base_url, StaticCredential()))
+        names = [f"pw-concurrent-{i}" for i in range(6)]
+        groups = await asyncio.gather(
+            *(gateway.ensure_group(n, n, "d", n.replace("-", ""), is_assignable_to_role=False) for n in names)
+        )
+        return [(g.unique_name, g.id) for g in groups]
+
+    with SimServer(build_app()) as server:
+        created = asyncio.run(create_all(server.base_url))
+        stored = {g["uniqueName"]: g["id"] for g in server.app.tenant.groups.values()}
+    assert [name for name, _ in created] == [f"pw-concurrent-{i}" for i in range(6)]
+    assert dict(created) == stored and len(set(stored.values())) == 6

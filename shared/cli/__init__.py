@@ -1,0 +1,1 @@
+"""The operator CLI: plan, apply, status, grant, revoke, register, deregister."""

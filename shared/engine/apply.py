@@ -1,0 +1,166 @@
+"""The executor: apply a plan's actions through the Graph port, in order, knowing how Graph behaves.
+
+* A group is created keyed by its uniqueName (never a second one); its id is handed to `on_group`
+  at once so the caller records it before anything else can go wrong (crash safety).
+* A new group may be invisible for a while (replication delay): a NotFoundError on a group created
+  in this run is waited out with backoff within a budget, never answered by creating again.
+* The first policy-rule update onboards a group to PIM and changes its policy ids: after the first
+  write to a group's policies they are read again; a stale id (404) is re-read once and retried.
+* ConflictError means "already done". Transient and permanent errors propagate to the reconciler,
+  which stops this app (and records why) without stopping the others.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from shared.domain.actions import (
+    Action,
+    AssignGroupToApp,
+    CorrectPolicyRule,
+    EnsureGroup,
+    GrantEligibility,
+    RemoveBypassMember,
+    RemoveDirectAssignment,
+    RemoveEligibility,
+    RequireAssignment,
+    UpdateEligibility,
+    UpdateGroup,
+)
+from shared.domain.ids import GroupId, PolicyId, UniqueName
+from shared.domain.model import AccessId, ObservedApp
+from shared.engine.ports import GraphPort, GroupPolicies
+from shared.engine.services import Sleep
+from shared.graph.errors import ConflictError, NotFoundError, TransientGraphError
+
+T = TypeVar("T")
+OnGroup = Callable[[EnsureGroup, GroupId], Awaitable[None]]
+
+
+class ReplicationTimeout(TransientGraphError):
+    """A group we created stayed invisible for the whole replication budget: try again next tick."""
+
+
+@dataclass
+class Executor:
+    """Applies the actions of one app's plan; holds what it learned (group ids, fresh policies)."""
+
+    graph: GraphPort
+    observed: ObservedApp
+    on_group: OnGroup
+    sleep: Sleep
+    replication_budget_s: float
+    group_ids: dict[UniqueName, GroupId] = field(default_factory=dict)
+    created: set[GroupId] = field(default_factory=set)
+    fresh: dict[GroupId, GroupPolicies] = field(default_factory=dict)
+    written: set[GroupId] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        for seen in self.observed.roles.values():
+            if seen.group is not None and seen.group.unique_name is not None:
+                self.group_ids[seen.group.unique_name] = seen.group.id
+
+    async def apply(self, action: Action) -> str:
+        """Apply one action; returns "applied" or "already done" (ConflictError); raises GraphError."""
+        try:
+            await self._dispatch(action)
+        except ConflictError:
+            return "already done"
+        return "applied"
+
+    async def _dispatch(self, action: Action) -> None:
+        g = self.graph
+        match action:
+            case EnsureGroup():
+                await self._ensure_group(action)
+            case UpdateGroup():
+                await self._visible(action.group_id, lambda: g.update_group(
+                    action.group_id, display_name=action.display_name, description=action.description))
+            case CorrectPolicyRule():
+                await self._correct_rule(action)
+            case AssignGroupToApp():
+                gid = self._group(action.unique_name)
+                await self._visible(gid, lambda: g.assign_group_to_app(
+                    action.service_principal_id, gid, action.app_role_id))
+            case RequireAssignment():
+                await g.require_assignment(action.service_principal_id)
+            case GrantEligibility():
+                gid = self._group(action.unique_name)
+                await self._visible(gid, lambda: g.request_eligibility(
+                    "adminAssign", gid, action.principal_id, start=action.start, end=action.end,
+                    justification=action.justification, ticket=action.ticket))
+            case UpdateEligibility():
+                await g.request_eligibility(
+                    action.change.value, action.group_id, action.principal_id, start=action.start,
+                    end=action.end, justification=action.justification, ticket=action.ticket)
+            case RemoveEligibility():
+                await g.request_eligibility(
+                    "adminRemove", action.group_id, action.principal_id, access_id=action.access_id,
+                    justification="PIM Warden: no open grant covers this principal")
+            case RemoveBypassMember():
+                await g.remove_member(action.group_id, action.principal_id)
+            case RemoveDirectAssignment():
+                await g.delete_app_role_assignment(action.service_principal_id, action.assignment.id)
+            case _:
+                pass  # record-only actions (out of scope, deleted) touch no Graph object
+
+    async def _ensure_group(self, action: EnsureGroup) -> None:
+        group = await self.graph.ensure_group(
+            action.unique_name, action.display_name, action.description, action.mail_nickname,
+            is_assignable_to_role=action.is_assignable_to_role)
+        self.group_ids[action.unique_name] = group.id
+        self.created.add(group.id)
+        await self.on_group(action, group.id)
+
+    def _group(self, unique_name: UniqueName) -> GroupId:
+        try:
+            return self.group_ids[unique_name]
+        except KeyError:
+            raise NotFoundError(404, "GroupNotEnsured", f"no group for {unique_name} in this run") from None
+
+    async def _correct_rule(self, action: CorrectPolicyRule) -> None:
+        gid = self._group(action.unique_name)
+        policy_id = await self._visible(gid, lambda: self._policy_id(gid, action.access_id, action.policy_id))
+        try:
+            await self.graph.patch_policy_rule(policy_id, action.rule_id, action.body)
+        except NotFoundError:
+            # The id went stale (the group was onboarded since we read it): read again, once.
+            self.fresh.pop(gid, None)
+            self.written.add(gid)
+            policy_id = await self._policy_id(gid, action.access_id, None)
+            await self.graph.patch_policy_rule(policy_id, action.rule_id, action.body)
+        if gid not in self.written:
+            # The first rule update onboards the group and changes its policy ids: read them again.
+            self.written.add(gid)
+            self.fresh.pop(gid, None)
+
+    async def _policy_id(self, gid: GroupId, access: AccessId, planned: PolicyId | None) -> PolicyId:
+        if gid not in self.fresh:
+            if planned is not None and gid not in self.written:
+                return planned
+            self.fresh[gid] = await self.graph.group_policies(gid)
+        policy = self.fresh[gid].get(access)
+        if policy is None:
+            del self.fresh[gid]  # not visible yet: read again on the next attempt
+            raise NotFoundError(404, "PolicyNotFound", f"no {access} policy visible for group {gid}")
+        return policy.policy_id
+
+    async def _visible(self, gid: GroupId, call: Callable[[], Awaitable[T]]) -> T:
+        """Run `call`; while a group created in this run is not visible yet, wait and retry."""
+        if gid not in self.created:
+            return await call()
+        deadline = time.monotonic() + self.replication_budget_s
+        delay = 0.2
+        while True:
+            try:
+                return await call()
+            except NotFoundError as error:
+                if time.monotonic() + delay > deadline:
+                    raise ReplicationTimeout(
+                        error.status, error.code, f"group {gid} not visible after create: {error.message}",
+                        request_id=error.request_id) from error
+                await self.sleep(delay)
+                delay = min(delay * 2, 5.0)

@@ -1,0 +1,193 @@
+"""Reconcile one app: lease -> observe -> plan -> apply -> record (kopf's idempotent handler, per app).
+
+Stored state and Graph are the truth; whatever asked for this run is only a hint. Running it twice
+changes nothing the second time. Errors are classified: transient -> stop this app, retry next tick;
+permanent -> record it as the app's last error; either way the other apps go on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from shared.domain.actions import Action, EnsureGroup, Plan
+from shared.domain.desired import build_desired_app
+from shared.domain.ids import AppId, GroupId, ServicePrincipalId
+from shared.domain.model import DesiredApp, EligibilityGrant, ObservedApp, ServicePrincipal
+from shared.domain.planner import plan_app
+from shared.domain.profiles import Profile, ProfileError, profile_fingerprint
+from shared.engine.apply import Executor
+from shared.engine.grants import to_domain
+from shared.engine.highvalue import HighValue, classify
+from shared.engine.observe import observe_app
+from shared.engine.record import AppRecords, action_event, drift_event
+from shared.engine.schedule import next_due
+from shared.engine.services import Services
+from shared.graph.errors import GraphError, TransientGraphError
+from shared.storage import AppStatus, LeaseLostError, ManagedApp
+
+PERMANENT_RETRY = timedelta(hours=1)
+
+
+class Outcome(StrEnum):
+    UNCHANGED = "unchanged"
+    CHANGED = "changed"
+    DEFERRED = "deferred"  # transient failure: the next tick tries again
+    FAILED = "failed"  # permanent failure: recorded as the app's last error
+    SKIPPED = "skipped"  # another worker holds the lease
+    NOT_MANAGED = "not_managed"  # not high-value and never managed
+
+
+@dataclass(frozen=True)
+class AppResult:
+    """What reconciling one app came to."""
+
+    service_principal_id: str
+    outcome: Outcome
+    plan: Plan | None = None
+    error: str | None = None
+    due: datetime | None = None
+
+    @property
+    def drifted(self) -> bool:
+        return bool(self.plan and self.plan.drift)
+
+
+class Unknown:
+    """Marker: the caller did not read the service principal (reconcile reads it)."""
+
+
+UNKNOWN = Unknown()
+
+
+async def reconcile_app(
+    services: Services, sp_id: str, cause: str, *,
+    sp: ServicePrincipal | Unknown | None = UNKNOWN, dry_run: bool = False,
+) -> AppResult:
+    """Bring one app to its desired state (or, with dry_run, only say what that would take)."""
+    if dry_run:
+        return await _reconcile(services, ServicePrincipalId(sp_id), cause, sp, dry_run=True)
+    ttl = timedelta(seconds=services.config.lease_seconds)
+    lease = await services.store.leases.acquire(sp_id, services.holder, ttl, services.clock.now())
+    if lease is None:
+        return AppResult(sp_id, Outcome.SKIPPED)
+    try:
+        return await _reconcile(services, ServicePrincipalId(sp_id), cause, sp, dry_run=False)
+    finally:
+        with contextlib.suppress(LeaseLostError):  # expired and taken over: the other worker goes on
+            await services.store.leases.release(lease)
+
+
+async def _reconcile(
+    services: Services, sp_id: ServicePrincipalId, cause: str, sp: ServicePrincipal | Unknown | None,
+    *, dry_run: bool,
+) -> AppResult:
+    store, now = services.store, services.clock.now()
+    record = await store.apps.find(sp_id)
+    registration = await store.registrations.find(sp_id)
+    if isinstance(sp, Unknown):
+        sp = await services.graph.get_service_principal(sp_id)
+    verdict = None
+    if sp is not None:
+        verdict = classify(sp, services.config, registered=registration is not None,
+                           registered_profile=registration.profile if registration else None)
+    if record is None and verdict is None:
+        return AppResult(sp_id, Outcome.NOT_MANAGED)
+    try:
+        profile = services.profiles.get(verdict.profile if verdict else (record.profile if record else None))
+    except ProfileError as error:
+        return await _fail(services, sp_id, sp, record, str(error), now, dry_run)
+    grants = [to_domain(g) for g in await store.grants.list_open(sp_id)]
+    desired = _desired(services, sp_id, sp, profile, grants, verdict, now)
+    try:
+        observed = await observe_app(services.graph, sp_id, sp, desired, record)
+    except GraphError as error:
+        return await _graph_failure(services, sp_id, sp, record, error, now, dry_run, None)
+    plan = plan_app(desired, observed, now)
+    due = next_due(desired, observed, grants, now)
+    if dry_run:
+        return AppResult(sp_id, Outcome.CHANGED if plan.actions else Outcome.UNCHANGED, plan, due=due)
+    return await _apply(services, desired, observed, plan, verdict, cause, now, due)
+
+
+def _desired(
+    services: Services, sp_id: ServicePrincipalId, sp: ServicePrincipal | None, profile: Profile,
+    grants: list[EligibilityGrant], verdict: HighValue | None, now: datetime,
+) -> DesiredApp:
+    if sp is None:
+        return DesiredApp(sp_id, AppId(""), profile, (), in_scope=False)
+    return build_desired_app(
+        sp, profile, grants, now, protected_principals=services.config.protected_principals,
+        trusted_owners=services.config.trusted_owners, in_scope=verdict is not None)
+
+
+async def _apply(
+    services: Services, desired: DesiredApp, observed: ObservedApp, plan: Plan, verdict: HighValue | None,
+    cause: str, now: datetime, due: datetime | None,
+) -> AppResult:
+    sp_id, sp = desired.service_principal_id, observed.service_principal
+    records = AppRecords(services.store)
+    name = sp.display_name if sp else ""
+    roles_by_name = {role.group.unique_name: role.app_role_id for role in desired.roles}
+
+    async def on_group(action: EnsureGroup, group_id: GroupId) -> None:
+        role_id = roles_by_name[action.unique_name]
+        await records.change(
+            sp_id, name, lambda r: replace(r, role_groups={**r.role_groups, role_id: group_id}))
+
+    for drift in plan.drift:
+        await services.store.audit.append(drift_event(sp_id, drift, cause, now))
+    executor = Executor(services.graph, observed, on_group, services.sleep,
+                        services.config.replication_wait_seconds)
+    for action in plan.actions:
+        try:
+            outcome = await executor.apply(action)
+        except GraphError as error:
+            await _record_action(services, sp_id, action, observed, cause, f"failed: {error}")
+            return await _graph_failure(services, sp_id, sp, None, error, now, False, plan)
+        await _record_action(services, sp_id, action, observed, cause, outcome)
+    groups = {str(roles_by_name[u]): str(g) for u, g in executor.group_ids.items() if u in roles_by_name}
+    status = _final_status(plan, verdict is not None, sp is not None)
+    await records.change(sp_id, name, lambda r: replace(
+        r, display_name=name or r.display_name, role_groups={**r.role_groups, **groups},
+        policy_fingerprint=profile_fingerprint(desired.profile) if verdict else r.policy_fingerprint,
+        profile=desired.profile.name, status=status, in_scope=verdict is not None, last_reconcile=now,
+        last_error=None, last_drift=now if plan.drift else r.last_drift))
+    return AppResult(sp_id, Outcome.CHANGED if plan.actions else Outcome.UNCHANGED, plan, due=due)
+
+
+async def _record_action(
+    services: Services, sp_id: str, action: Action, observed: ObservedApp, cause: str, outcome: str
+) -> None:
+    event = action_event(sp_id, action, observed, cause, services.clock.now(), outcome)
+    await services.store.audit.append(event)
+
+
+def _final_status(plan: Plan, in_scope: bool, exists: bool) -> AppStatus:
+    if not exists:
+        return AppStatus.DELETED
+    return AppStatus.MANAGED if in_scope else AppStatus.OUT_OF_SCOPE
+
+
+async def _graph_failure(
+    services: Services, sp_id: str, sp: ServicePrincipal | None, record: ManagedApp | None,
+    error: GraphError, now: datetime, dry_run: bool, plan: Plan | None,
+) -> AppResult:
+    transient = isinstance(error, TransientGraphError)
+    result = await _fail(services, sp_id, sp, record, str(error), now, dry_run, transient=transient)
+    return replace(result, plan=plan)
+
+
+async def _fail(
+    services: Services, sp_id: str, sp: ServicePrincipal | None, record: ManagedApp | None, message: str,
+    now: datetime, dry_run: bool, *, transient: bool = False,
+) -> AppResult:
+    outcome = Outcome.DEFERRED if transient else Outcome.FAILED
+    due = now if transient else now + PERMANENT_RETRY
+    if not dry_run:
+        name = sp.display_name if sp else (record.display_name if record else "")
+        await AppRecords(services.store).change(sp_id, name, lambda r: replace(
+            r, status=AppStatus.ERROR if not transient else r.status, last_error=message, last_reconcile=now))
+    return AppResult(sp_id, outcome, error=message, due=due)

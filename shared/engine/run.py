@@ -1,0 +1,215 @@
+"""One tick of enforcement: gather change signals, reconcile the apps they name, summarise.
+
+Found apps are made durable in the due list BEFORE any cursor moves, and taken off it only once
+reconciled, so a crash or the run budget never loses work: the next tick continues where this one
+stopped. Apps run with bounded concurrency; no new app starts once the budget is spent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from shared.domain.ids import ServicePrincipalId
+from shared.domain.model import ServicePrincipal
+from shared.engine.discover import SP_DELTA_CURSOR, Discovery, discover
+from shared.engine.highvalue import classify
+from shared.engine.reconcile import UNKNOWN, AppResult, Outcome, Unknown, reconcile_app
+from shared.engine.schedule import DueSchedule
+from shared.engine.services import Services
+from shared.engine.signals import (
+    FULL_AUDIT_CURSOR,
+    PendingCursor,
+    audit_signals,
+    full_audit_due,
+    group_delta_signals,
+    group_owners,
+    move_cursors,
+)
+from shared.storage import AppStatus
+
+Target = ServicePrincipal | Unknown | None
+
+
+@dataclass
+class RunSummary:
+    """What one run did."""
+
+    cause: str
+    full: bool = False
+    dry_run: bool = False
+    results: list[AppResult] = field(default_factory=list)
+    graph_requests: int = 0
+    graph_writes: int = 0
+    elapsed_s: float = 0.0
+    not_reached: int = 0
+
+    def count(self, *outcomes: Outcome) -> int:
+        """How many apps ended in one of `outcomes`."""
+        return sum(1 for r in self.results if r.outcome in outcomes)
+
+    @property
+    def seen(self) -> int:
+        return len(self.results) - self.count(Outcome.NOT_MANAGED)
+
+    @property
+    def drifted(self) -> int:
+        return sum(1 for r in self.results if r.drifted)
+
+    @property
+    def failed(self) -> int:
+        return self.count(Outcome.FAILED, Outcome.DEFERRED)
+
+    def count_with_changes(self) -> int:
+        """How many apps have (or, in a dry run, would have) changes."""
+        return sum(1 for r in self.results if r.plan is not None and r.plan.actions)
+
+    def line(self) -> str:
+        """The one-line summary the timer logs."""
+        return (
+            f"enforce cause={self.cause} full={str(self.full).lower()} dry_run={str(self.dry_run).lower()} "
+            f"apps_seen={self.seen} changed={self.count(Outcome.CHANGED)} drifted={self.drifted} "
+            f"failed={self.failed} skipped={self.count(Outcome.SKIPPED)} not_reached={self.not_reached} "
+            f"graph_requests={self.graph_requests} graph_writes={self.graph_writes} "
+            f"elapsed_s={self.elapsed_s:.1f}"
+        )
+
+
+async def enforce(
+    services: Services, cause: str, *, only_app: str | None = None, full: bool = False,
+    dry_run: bool = False, budget_s: float | None = None,
+) -> RunSummary:
+    """Run one enforcement tick (or one app, or a dry run that writes nothing); return its summary."""
+    started = time.monotonic()
+    requests_before = services.graph.request_count()
+    now = services.clock.now()
+    summary = RunSummary(cause, full=full or dry_run, dry_run=dry_run)
+    if only_app is not None:
+        targets: dict[str, Target] = {only_app: UNKNOWN}
+        pending: list[PendingCursor] = []
+    else:
+        targets, pending, summary.full = await _gather(services, now, full or dry_run)
+    schedule = DueSchedule(services.store.cursors)
+    if not dry_run and targets and only_app is None:
+        await schedule.update(now, set_due=dict.fromkeys(targets, now))
+    if not dry_run:
+        await move_cursors(services.store.cursors, pending, now)
+    budget = budget_s if budget_s is not None else float(services.settings.run_budget_seconds)
+    summary.results = await _run_all(services, targets, cause, dry_run, started + budget)
+    summary.not_reached = len(targets) - len(summary.results)
+    if not dry_run:
+        await _finish(services, schedule, summary, now, complete=summary.not_reached == 0)
+    sent, writes = services.graph.request_count()
+    summary.graph_requests, summary.graph_writes = sent - requests_before[0], writes - requests_before[1]
+    summary.elapsed_s = time.monotonic() - started
+    return summary
+
+
+async def _gather(
+    services: Services, now: datetime, full: bool
+) -> tuple[dict[str, Target], list[PendingCursor], bool]:
+    store, graph, config = services.store, services.graph, services.config
+    records = [r for r in await store.apps.list() if r.status is not AppStatus.DELETED]
+    registrations = {r.app_id: r for r in await store.registrations.list()}
+    interval = timedelta(hours=services.settings.full_audit_interval_hours)
+    audit_due, audit_cursor = await full_audit_due(store.cursors, now, interval)
+    full = full or audit_due
+    found = await discover(graph, store.cursors, full=full)
+    pending = [PendingCursor(SP_DELTA_CURSOR, found.cursor, found.delta_link)]
+    managed = {r.app_id for r in records}
+    targets = await _from_discovery(services, found, managed, registrations)
+    new_registrations = [a for a in registrations if a not in managed and a not in targets]
+    targets.update(dict.fromkeys(new_registrations, UNKNOWN))
+    owners = group_owners(records)
+    if full:
+        targets.update({a: UNKNOWN for a in managed if a not in targets})
+        pending.append(PendingCursor(FULL_AUDIT_CURSOR, audit_cursor, now.isoformat()))
+    else:
+        overlap = timedelta(minutes=config.audit_overlap_minutes)
+        for signals in (await group_delta_signals(graph, store.cursors, owners),
+                        await audit_signals(graph, store.cursors, owners, managed, now, overlap)):
+            targets.update({a: UNKNOWN for a in signals.apps if a not in targets})
+            pending += signals.cursors
+        due = await DueSchedule(store.cursors).read()
+        targets.update({a: UNKNOWN for a in due.due_at(now) if a not in targets})
+    return targets, pending, full
+
+
+async def _from_discovery(
+    services: Services, found: Discovery, managed: set[str], registrations: Mapping[str, object]
+) -> dict[str, Target]:
+    targets: dict[str, Target] = {}
+    unread: list[str] = []
+    for sp_id, sp in found.changed.items():
+        if classify(sp, services.config) is not None:
+            targets[sp_id] = sp
+        elif _needs_attributes(services, sp):
+            if sp_id in managed or sp_id in registrations:
+                targets[sp_id] = UNKNOWN  # reconcile reads it in full, attributes included
+            else:
+                unread.append(sp_id)
+        elif sp_id in managed or sp_id in registrations:
+            targets[sp_id] = sp
+    for sp_id, full in zip(unread, await _read_all(services, unread), strict=True):
+        if full is not None and classify(full, services.config) is not None:
+            targets[sp_id] = full
+    for sp_id in found.removed:
+        if sp_id in managed:
+            targets[sp_id] = None
+    return targets
+
+
+def _needs_attributes(services: Services, sp: ServicePrincipal) -> bool:
+    # servicePrincipals/delta does not return customSecurityAttributes: with an attribute selector
+    # configured, a service principal the other selectors did not pick is read once in full.
+    return services.config.high_value_attribute is not None and not sp.custom_security_attributes
+
+
+async def _read_all(services: Services, sp_ids: list[str]) -> list[ServicePrincipal | None]:
+    gate = asyncio.Semaphore(services.config.concurrency)
+
+    async def one(sp_id: str) -> ServicePrincipal | None:
+        async with gate:
+            return await services.graph.get_service_principal(ServicePrincipalId(sp_id))
+
+    return list(await asyncio.gather(*(one(sp_id) for sp_id in sp_ids)))
+
+
+async def _run_all(
+    services: Services, targets: dict[str, Target], cause: str, dry_run: bool, deadline: float
+) -> list[AppResult]:
+    gate = asyncio.Semaphore(services.config.concurrency)
+    results: list[AppResult] = []
+
+    async def one(sp_id: str, sp: Target) -> None:
+        async with gate:
+            if time.monotonic() >= deadline:
+                return  # budget spent: the app stays on the due list for the next tick
+            results.append(await _guarded(services, sp_id, sp, cause, dry_run))
+
+    await asyncio.gather(*(one(sp_id, sp) for sp_id, sp in sorted(targets.items(), key=lambda t: t[0])))
+    return results
+
+
+async def _guarded(services: Services, sp_id: str, sp: Target, cause: str, dry_run: bool) -> AppResult:
+    """Reconcile one app; an unexpected error (storage, a bug) is this app's failure, not the run's."""
+    try:
+        return await reconcile_app(services, sp_id, cause, sp=sp, dry_run=dry_run)
+    except Exception as error:
+        return AppResult(sp_id, Outcome.DEFERRED, error=f"{type(error).__name__}: {error}",
+                         due=services.clock.now())
+
+
+async def _finish(
+    services: Services, schedule: DueSchedule, summary: RunSummary, now: datetime, *, complete: bool
+) -> None:
+    changes: dict[str, datetime | None] = {}
+    for result in summary.results:
+        if result.outcome is Outcome.SKIPPED:
+            continue  # the lease holder is on it; the entry stays until it is done
+        changes[result.service_principal_id] = result.due
+    if changes or (summary.full and complete):
+        await schedule.update(now, set_due=changes, clear_overflow=summary.full and complete)

@@ -1,0 +1,129 @@
+"""Change signals: which apps to look at this tick, so that a quiet tenant costs almost nothing.
+
+Sources: service principal delta (discover.py); group delta over the managed groups (members
+included); directory audit entries since a cursor, re-read with an overlap because entries arrive
+late; registrations not yet managed; the due list (deferred work, failures, grant starts/ends);
+and, on the slower schedule or on demand, a full audit of every managed app.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from shared.domain.ids import GroupId
+from shared.engine.discover import save_cursor
+from shared.engine.ports import DeltaTokenExpired, GraphPort
+from shared.storage import Cursor, CursorRepo, ManagedApp
+
+GROUP_DELTA_CURSOR = "group-delta"
+AUDIT_CURSOR = "audit"
+FULL_AUDIT_CURSOR = "full-audit"
+
+
+@dataclass
+class PendingCursor:
+    """A cursor to move once the apps it revealed are durable."""
+
+    name: str
+    before: Cursor | None
+    value: str
+
+
+@dataclass
+class Signals:
+    """Apps a signal points at, and the cursors to move afterwards."""
+
+    apps: set[str] = field(default_factory=set)
+    cursors: list[PendingCursor] = field(default_factory=list)
+
+
+def group_owners(records: Iterable[ManagedApp]) -> dict[str, str]:
+    """group id -> service principal id, over every managed group."""
+    return {group: app.app_id for app in records for group in app.role_groups.values()}
+
+
+async def group_delta_signals(
+    graph: GraphPort, cursors: CursorRepo, owners: Mapping[str, str]
+) -> Signals:
+    """Apps whose managed groups changed (members included) since the stored group delta link."""
+    cursor = await cursors.find(GROUP_DELTA_CURSOR)
+    stored = json.loads(cursor.value) if cursor and cursor.value else {}
+    groups = sorted(owners)
+    fingerprint = hashlib.sha256(",".join(groups).encode()).hexdigest()[:16]
+    ids = [GroupId(g) for g in groups]
+    found = Signals()
+    if not groups:
+        return found
+    link = stored.get("link")
+    if link and stored.get("groups") == fingerprint:
+        try:
+            delta = await graph.group_delta(ids, link)
+            found.apps |= {owners[g] for g in delta.changed | delta.removed if g in owners}
+            new_link = delta.delta_link
+        except DeltaTokenExpired:
+            new_link = await _baseline(graph, ids, found, owners)
+    else:
+        # The managed set changed: changes to the old set since the old link still count, then a
+        # new baseline for the new set (its initial round lists every group: that is not a change).
+        if link:
+            try:
+                old = await graph.group_delta(ids, link)
+                found.apps |= {owners[g] for g in old.changed | old.removed if g in owners}
+            except DeltaTokenExpired:
+                pass
+        new_link = (await graph.group_delta(ids, None)).delta_link
+    value = json.dumps({"groups": fingerprint, "link": new_link})
+    found.cursors.append(PendingCursor(GROUP_DELTA_CURSOR, cursor, value))
+    return found
+
+
+async def _baseline(graph: GraphPort, ids: list[GroupId], found: Signals, owners: Mapping[str, str]) -> str:
+    # An expired token: we cannot know what changed, so every managed app is looked at.
+    found.apps |= set(owners.values())
+    return (await graph.group_delta(ids, None)).delta_link
+
+
+async def audit_signals(
+    graph: GraphPort, cursors: CursorRepo, owners: Mapping[str, str], apps: Iterable[str],
+    now: datetime, overlap: timedelta,
+) -> Signals:
+    """Apps named by directory audit entries since the cursor (minus the overlap window)."""
+    cursor = await cursors.find(AUDIT_CURSOR)
+    last = datetime.fromisoformat(cursor.value) if cursor and cursor.value else now
+    entries = await graph.audit_signals(last - overlap, now)
+    known = set(apps)
+    found = Signals()
+    for entry in entries:
+        for target in entry.target_ids:
+            found.apps |= _apps_for(target, owners, known)
+    found.cursors.append(PendingCursor(AUDIT_CURSOR, cursor, now.isoformat()))
+    return found
+
+
+def _apps_for(target: str, owners: Mapping[str, str], apps: set[str]) -> set[str]:
+    if target in apps:
+        return {target}
+    if target in owners:
+        return {owners[target]}
+    # Policy ids of a group look like Group_{groupId}_{guid}.
+    return {app for group, app in owners.items() if group in target}
+
+
+async def full_audit_due(
+    cursors: CursorRepo, now: datetime, interval: timedelta
+) -> tuple[bool, Cursor | None]:
+    """Whether the slower full audit is due, and the cursor to move when it completes."""
+    cursor = await cursors.find(FULL_AUDIT_CURSOR)
+    if cursor is None or not cursor.value:
+        return True, cursor
+    return now - datetime.fromisoformat(cursor.value) >= interval, cursor
+
+
+async def move_cursors(cursors: CursorRepo, pending: Iterable[PendingCursor], now: datetime) -> None:
+    """Move each pending cursor (conditionally)."""
+    for item in pending:
+        await save_cursor(cursors, item.name, item.before, item.value, now)
