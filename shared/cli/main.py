@@ -1,0 +1,188 @@
+"""`python -m shared`: the operator CLI over the same engine and settings as the functions.
+
+Exit codes: 0 success (plan: no changes); 1 error (bad settings or arguments, storage or Graph
+unusable, an app failed during apply); 2 `plan --detailed-exitcode` found changes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from shared import runtime
+from shared.cli import render
+from shared.cli.env import apply_environment, cli_environment
+from shared.domain.durations import parse_duration
+from shared.domain.model import TicketInfo
+from shared.engine.grants import GrantRequest, close_grants, record_grant
+from shared.engine.run import enforce
+from shared.engine.schedule import DueSchedule
+from shared.engine.services import Services, build_services
+from shared.settings import SettingsError
+from shared.storage import DEFAULT_APP_ROLE_ID, Registration
+
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
+
+
+class UsageError(Exception):
+    """A command-line mistake the operator can fix; printed without a traceback."""
+
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser (one sub-command per operation)."""
+    p = argparse.ArgumentParser(prog="python -m shared", description="PIM Warden operator CLI")
+    p.add_argument("--as", dest="operator", default=None, help="operator name for the audit trail")
+    sub = p.add_subparsers(dest="command", required=True)
+    plan = sub.add_parser("plan", help="dry run: what would change and why (writes nothing)")
+    plan.add_argument("--app", help="only this service principal (object id)")
+    plan.add_argument("--json", action="store_true", help="machine-readable output")
+    plan.add_argument("--detailed-exitcode", action="store_true", help="exit 2 when there are changes")
+    apply = sub.add_parser("apply", help="converge all apps (or one) now")
+    apply.add_argument("--app")
+    apply.add_argument("--full", action="store_true", help="full audit of every managed app")
+    status = sub.add_parser("status", help="managed apps and their state")
+    status.add_argument("--json", action="store_true")
+    grant = sub.add_parser("grant", help="record an eligibility grant")
+    grant.add_argument("--app", required=True)
+    grant.add_argument("--user", required=True, help="user object id or UPN")
+    until = grant.add_mutually_exclusive_group(required=True)
+    until.add_argument("--until", help="end, ISO 8601 with time zone")
+    until.add_argument("--for", dest="duration", help="duration, ISO 8601 (e.g. PT8H, P7D)")
+    grant.add_argument("--justification", required=True)
+    grant.add_argument("--ticket", help="SYSTEM:NUMBER, e.g. ServiceNow:CHG0012345")
+    grant.add_argument("--role", default=DEFAULT_APP_ROLE_ID, help="app role id (default: Default Access)")
+    revoke = sub.add_parser("revoke", help="close a user's open grants on an app")
+    revoke.add_argument("--app", required=True)
+    revoke.add_argument("--user", required=True)
+    revoke.add_argument("--grant", help="only this grant id")
+    register = sub.add_parser("register", help="register an app as high-value")
+    register.add_argument("--app", required=True)
+    register.add_argument("--profile", default=None)
+    register.add_argument("--reason", default="")
+    deregister = sub.add_parser("deregister", help="remove an explicit registration")
+    deregister.add_argument("--app", required=True)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; returns the exit code."""
+    args = parser().parse_args(argv)
+    apply_environment(cli_environment())
+    try:
+        return asyncio.run(_run(args))
+    except (SettingsError, UsageError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    except Exception as error:  # storage or Graph unusable: one clear line, not a traceback
+        print(f"error: {type(error).__name__}: {error}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+async def _run(args: argparse.Namespace) -> int:
+    services = build_services()
+    try:
+        return await COMMANDS[args.command](services, args)
+    finally:
+        await runtime.aclose()
+
+
+def _cause(args: argparse.Namespace) -> str:
+    return f"operator:{args.operator or getpass.getuser()}"
+
+
+async def cmd_plan(services: Services, args: argparse.Namespace) -> int:
+    summary = await enforce(services, _cause(args), only_app=args.app, dry_run=True)
+    print(render.plan_json(summary) if args.json else render.plan_text(summary))
+    if summary.failed:
+        return EXIT_ERROR
+    return EXIT_CHANGES if args.detailed_exitcode and summary.count_with_changes() else EXIT_OK
+
+
+async def cmd_apply(services: Services, args: argparse.Namespace) -> int:
+    summary = await enforce(services, _cause(args), only_app=args.app, full=args.full)
+    for result in summary.results:
+        if result.error:
+            print(f"! {result.service_principal_id}: {result.outcome}: {result.error}", file=sys.stderr)
+    print(summary.line())
+    return EXIT_ERROR if summary.failed else EXIT_OK
+
+
+async def cmd_status(services: Services, args: argparse.Namespace) -> int:
+    rows = render.status_rows(await services.store.apps.list())
+    print(json.dumps(rows, indent=2) if args.json else render.status_text(rows))
+    return EXIT_OK
+
+
+async def cmd_grant(services: Services, args: argparse.Namespace) -> int:
+    now = services.clock.now()
+    user = await services.graph.get_user(args.user)
+    if user is None:
+        raise UsageError(f"no user {args.user!r} in the directory")
+    ends = now + parse_duration(args.duration) if args.duration else _instant(args.until)
+    if ends <= now:
+        raise UsageError("the grant must end in the future")
+    grant = await record_grant(services.store, GrantRequest(
+        app_id=args.app, principal_id=str(user.id), starts=now, ends=ends,
+        justification=args.justification, ticket=_ticket(args.ticket), role=args.role,
+        source=_cause(args), principal_upn=user.user_principal_name,
+    ), now)
+    print(f"grant {grant.grant_id} recorded: {user.user_principal_name} eligible for {args.app} until "
+          f"{ends.isoformat()} (applied on the next tick, or run `apply --app {args.app}`)")
+    return EXIT_OK
+
+
+async def cmd_revoke(services: Services, args: argparse.Namespace) -> int:
+    user = await services.graph.get_user(args.user)
+    principal = str(user.id) if user else args.user
+    closed = await close_grants(services.store, args.app, principal, f"revoked by {_cause(args)}",
+                                services.clock.now(), grant_id=args.grant)
+    if not closed:
+        raise UsageError(f"no open grant for {args.user} on {args.app}")
+    print(f"closed {len(closed)} grant(s): {', '.join(g.grant_id for g in closed)}")
+    return EXIT_OK
+
+
+async def cmd_register(services: Services, args: argparse.Namespace) -> int:
+    profile = services.profiles.get(args.profile)  # ProfileError (a ValueError) for unknown names
+    now = services.clock.now()
+    existing = await services.store.registrations.find(args.app)
+    await services.store.registrations.put(Registration(
+        args.app, profile.name, _cause(args), now, args.reason, existing.etag if existing else None))
+    await DueSchedule(services.store.cursors).update(now, set_due={args.app: now})
+    print(f"registered {args.app} with profile {profile.name!r}")
+    return EXIT_OK
+
+
+async def cmd_deregister(services: Services, args: argparse.Namespace) -> int:
+    now = services.clock.now()
+    await services.store.registrations.delete(args.app)
+    await DueSchedule(services.store.cursors).update(now, set_due={args.app: now})
+    print(f"deregistered {args.app} (its protection stays until an operator removes it)")
+    return EXIT_OK
+
+
+def _instant(text: str) -> datetime:
+    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        raise UsageError("--until needs a time zone, e.g. 2026-01-31T18:00:00Z")
+    return value.astimezone(UTC)
+
+
+def _ticket(text: str | None) -> TicketInfo | None:
+    if not text:
+        return None
+    system, sep, number = text.partition(":")
+    if not sep or not system or not number:
+        raise UsageError("--ticket must be SYSTEM:NUMBER")
+    return TicketInfo(system, number)
+
+
+COMMANDS = {
+    "plan": cmd_plan, "apply": cmd_apply, "status": cmd_status, "grant": cmd_grant,
+    "revoke": cmd_revoke, "register": cmd_register, "deregister": cmd_deregister,
+}

@@ -1,0 +1,62 @@
+"""Human-readable and JSON output for the CLI (no I/O beyond returning text)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from shared.engine.reconcile import AppResult
+from shared.engine.run import RunSummary
+from shared.storage import ManagedApp
+
+
+def plan_text(summary: RunSummary) -> str:
+    """What would change and why, per app."""
+    lines = []
+    for result in sorted(summary.results, key=lambda r: r.service_principal_id):
+        lines += _app_lines(result)
+    changes = sum(len(r.plan.actions) for r in summary.results if r.plan)
+    lines.append(f"Plan: {changes} change(s) in {summary.count_with_changes()} app(s); "
+                 f"{summary.drifted} app(s) drifted; {summary.failed} failed.")
+    return "\n".join(lines)
+
+
+def _app_lines(result: AppResult) -> list[str]:
+    if result.error:
+        return [f"! {result.service_principal_id}: {result.outcome}: {result.error}"]
+    if result.plan is None or (not result.plan.actions and not result.plan.drift and not result.plan.notices):
+        return []
+    lines = [f"app {result.service_principal_id}:"]
+    lines += [f"  ~ drift {d.kind}: {d.subject}: found {d.found}; wants {d.desired}"
+              for d in result.plan.drift]
+    lines += [f"  + {a.kind}: {a.reason}" for a in result.plan.actions]
+    lines += [f"  # {n}" for n in result.plan.notices]
+    return lines
+
+
+def plan_json(summary: RunSummary) -> str:
+    """The plan as JSON: one entry per app with actions, drift and notices."""
+    apps = [{"service_principal_id": r.service_principal_id, "outcome": r.outcome.value, "error": r.error,
+             "plan": r.plan.to_dict() if r.plan else None} for r in summary.results]
+    return json.dumps({"summary": summary.line(), "apps": apps}, indent=2, default=str)
+
+
+def status_rows(apps: list[ManagedApp]) -> list[dict[str, Any]]:
+    """Managed apps as plain rows."""
+    return [{
+        "service_principal_id": a.app_id, "display_name": a.display_name, "status": a.status.value,
+        "profile": a.profile, "in_scope": a.in_scope, "groups": dict(a.role_groups),
+        "last_reconcile": a.last_reconcile.isoformat() if a.last_reconcile else None,
+        "last_drift": a.last_drift.isoformat() if a.last_drift else None, "last_error": a.last_error,
+    } for a in sorted(apps, key=lambda a: a.display_name.lower())]
+
+
+def status_text(rows: list[dict[str, Any]]) -> str:
+    """A table of managed apps."""
+    if not rows:
+        return "No managed apps yet (run `python -m shared apply`)."
+    lines = [f"{'APP':32} {'STATUS':13} {'PROFILE':10} {'LAST RECONCILE':26} LAST ERROR"]
+    for r in rows:
+        lines.append(f"{r['display_name'][:32]:32} {r['status']:13} {r['profile'][:10]:10} "
+                     f"{(r['last_reconcile'] or '-'):26} {r['last_error'] or ''}")
+    return "\n".join(lines)
