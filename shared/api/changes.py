@@ -1,0 +1,201 @@
+"""Recording what a ticket asks for as *desired* state: a grant opened or closed, a registration put or
+removed, and the app marked due. No Graph write happens here; the reconcile does that.
+
+Business idempotency: a grant's id is derived from (app, user, role, ticket), so the same ticket
+approved twice (two deliveries) opens one grant; revoking closes only that ticket's grant, and the
+user stays eligible while another open grant covers them (the engine plans from the union).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from shared.api import guardrails as rules
+from shared.api.answers import Refusal
+from shared.api.wiring import ApiServices
+from shared.domain.ids import ServicePrincipalId
+from shared.engine.ports import DirectoryUser
+from shared.engine.schedule import DueSchedule
+from shared.graph.errors import GraphError
+from shared.storage import AlreadyExistsError, Grant, GrantStatus, Registration, RequestStatus
+from shared.tickets.decisions import (
+    Decision,
+    DeregisterApp,
+    GrantEligibility,
+    Ignored,
+    RegisterApp,
+    RevokeEligibility,
+)
+from shared.tickets.formats import is_guid
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a decision came to: the request status, the HTTP status, facts for the answer and status."""
+
+    status: RequestStatus
+    http: int
+    facts: dict[str, Any] = field(default_factory=dict)
+    app_id: str | None = None
+
+
+async def apply_decision(api: ApiServices, source: str, decision: Decision, now: datetime) -> Outcome:
+    """Check the guardrails and record the desired change; Refusal when a rule says no."""
+    match decision:
+        case Ignored():
+            return Outcome(RequestStatus.IGNORED, 200, {"kind": "ignored", "reason": decision.reason})
+        case GrantEligibility():
+            return await _grant(api, source, decision, now)
+        case RevokeEligibility():
+            return await _revoke(api, decision, now)
+        case RegisterApp():
+            return await _register(api, source, decision, now)
+        case DeregisterApp():
+            return await _deregister(api, source, decision, now)
+    raise Refusal(400, "unsupported_decision")
+
+
+def grant_id(app_id: str, principal_id: str, role: str, system: str, number: str) -> str:
+    """The deterministic grant id of one ticket's grant."""
+    text = "\n".join((app_id, principal_id, role, system.lower(), number.lower()))
+    return "t" + hashlib.sha256(text.encode()).hexdigest()[:40]
+
+
+async def _grant(api: ApiServices, source: str, d: GrantEligibility, now: datetime) -> Outcome:
+    target = await rules.managed_app(api, d.app)
+    user = await rules.allowed_user(api, d.user)
+    role = rules.app_role(target, d.app_role)
+    starts, ends = rules.eligibility_window(target.profile, d.duration, d.starts, now)
+    gid = grant_id(target.app_id, user.id, role, d.ticket.system, d.ticket.number)
+    grant = Grant(
+        app_id=target.app_id,
+        grant_id=gid,
+        principal_id=user.id,
+        starts=starts,
+        ends=ends,
+        principal_upn=user.user_principal_name,
+        role=role,
+        justification=d.justification,
+        ticket_system=d.ticket.system,
+        ticket_number=d.ticket.number,
+        source=f"ticket:{source}",
+    )
+    stored = await _open(api, grant)
+    await _due(api, target.app_id, now)
+    facts = {
+        "kind": "grant",
+        "app": target.app_id,
+        "principal": user.id,
+        "role": role,
+        "grant": stored.grant_id,
+        "starts": starts.isoformat(),
+        "ends": ends.isoformat() if ends else None,
+    }
+    return Outcome(RequestStatus.PENDING, 202, facts, target.app_id)
+
+
+async def _open(api: ApiServices, grant: Grant) -> Grant:
+    """Create the grant; when this ticket's grant already exists, reopen it if it was closed."""
+    grants = api.engine.store.grants
+    try:
+        return await grants.create(grant)
+    except AlreadyExistsError:
+        existing = await grants.get(grant.app_id, grant.grant_id)
+    if existing.status is GrantStatus.OPEN:
+        return existing
+    return await grants.update(replace(grant, etag=existing.etag))
+
+
+async def _revoke(api: ApiServices, d: RevokeEligibility, now: datetime) -> Outcome:
+    target = await rules.managed_app(api, d.app)
+    rules.not_protected(api, d.user)
+    store = api.engine.store
+    user = await _known_user(api, d.user)
+    rules.not_protected(api, user.id if user else None, user.user_principal_name if user else None)
+    wanted = {d.user.lower()} | ({user.id.lower(), user.user_principal_name.lower()} if user else set())
+    open_grants = [
+        g
+        for g in await store.grants.list_open(target.app_id)
+        if g.principal_id.lower() in wanted or (g.principal_upn or "").lower() in wanted
+    ]
+    mine = [g for g in open_grants if _same_ticket(g, d.ticket.system, d.ticket.number)]
+    if not mine:
+        return Outcome(
+            RequestStatus.IGNORED,
+            200,
+            {"kind": "ignored", "reason": "no open grant for this ticket"},
+            target.app_id,
+        )
+    for grant in mine:
+        await store.grants.close(grant, f"ticket {d.ticket.system}:{d.ticket.number} closed", now)
+    await _due(api, target.app_id, now)
+    others = sorted({f"{g.ticket_system}:{g.ticket_number}" for g in open_grants if g not in mine})
+    facts = {
+        "kind": "revoke",
+        "app": target.app_id,
+        "principal": mine[0].principal_id,
+        "grants": [g.grant_id for g in mine],
+        "still_covered_by": others,
+    }
+    return Outcome(RequestStatus.PENDING, 202, facts, target.app_id)
+
+
+async def _known_user(api: ApiServices, user: str) -> DirectoryUser | None:
+    """The user if the directory still has them (a revoke must work for a deleted user too)."""
+    try:
+        return await api.engine.graph.get_user(user)
+    except GraphError:
+        return None
+
+
+def _same_ticket(grant: Grant, system: str, number: str) -> bool:
+    return (grant.ticket_system or "").lower() == system.lower() and (grant.ticket_number or "").lower() == (
+        number.lower()
+    )
+
+
+async def _register(api: ApiServices, source: str, d: RegisterApp, now: datetime) -> Outcome:
+    rules.source_may_register(api, source)
+    return await register_app(
+        api, d.app, d.profile, f"ticket:{d.ticket.system}:{d.ticket.number}", d.reason, now
+    )
+
+
+async def register_app(
+    api: ApiServices, app: str, profile: str, by: str, reason: str, now: datetime
+) -> Outcome:
+    """Register `app` under `profile` (or change its profile); the app must exist in the directory."""
+    rules.profile_named(api, profile)
+    if (
+        not is_guid(app)
+        or await api.engine.graph.get_service_principal(ServicePrincipalId(app.lower())) is None
+    ):
+        raise Refusal(422, "app_not_found", "no service principal with this object id")
+    repo, app = api.engine.store.registrations, app.lower()
+    existing = await repo.find(app)
+    wanted = Registration(app, profile, by, now, reason)
+    await repo.put(replace(wanted, etag=existing.etag) if existing else wanted)
+    await _due(api, app, now)
+    return Outcome(RequestStatus.PENDING, 202, {"kind": "register", "app": app, "profile": profile}, app)
+
+
+async def _deregister(api: ApiServices, source: str, d: DeregisterApp, now: datetime) -> Outcome:
+    rules.source_may_register(api, source)
+    return await deregister_app(api, d.app, now)
+
+
+async def deregister_app(api: ApiServices, app: str, now: datetime) -> Outcome:
+    """Remove the explicit registration of `app` (ignored when there is none)."""
+    repo = api.engine.store.registrations
+    if not is_guid(app) or await repo.find(app.lower()) is None:
+        return Outcome(RequestStatus.IGNORED, 200, {"kind": "ignored", "reason": "the app is not registered"})
+    await repo.delete(app.lower())
+    await _due(api, app.lower(), now)
+    return Outcome(RequestStatus.PENDING, 202, {"kind": "deregister", "app": app.lower()}, app.lower())
+
+
+async def _due(api: ApiServices, app_id: str, now: datetime) -> None:
+    await DueSchedule(api.engine.store.cursors).update(now, set_due={app_id: now})

@@ -1,0 +1,116 @@
+"""Business rules a ticket must pass before anything is recorded (answered 422, or 403 for the source).
+
+A webhook may only act on apps PIM Warden manages; it only ever asks for *eligible* membership; the
+duration is capped by the app's profile (asking for more is refused, not silently shortened, so the
+ticket system learns the limit); the principal must be an enabled user of the allowed kinds (guests
+only when configured); protected principals (break-glass accounts) are never removed; registering or
+deregistering apps is reserved to the sources allowed to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from shared.api.answers import Refusal, unavailable
+from shared.api.wiring import ApiServices
+from shared.domain.durations import parse_duration
+from shared.domain.profiles import Profile, ProfileError
+from shared.engine.ports import DirectoryUser
+from shared.graph.errors import GraphError, NotFoundError
+from shared.storage import DEFAULT_APP_ROLE_ID, AppStatus
+from shared.tickets.formats import is_guid
+
+
+@dataclass(frozen=True)
+class ManagedTarget:
+    """An app PIM Warden manages: its profile and (once onboarded) its role -> group map."""
+
+    app_id: str
+    profile: Profile
+    role_groups: Mapping[str, str]
+
+
+async def managed_app(api: ApiServices, app: str) -> ManagedTarget:
+    """The managed app `app` (service principal object id); 422 app_not_managed otherwise."""
+    if not is_guid(app):
+        raise Refusal(422, "app_not_managed", "name the app by its service principal object id")
+    store = api.engine.store
+    record = await store.apps.find(app.lower())
+    registration = await store.registrations.find(app.lower())
+    managed = record is not None and record.in_scope and record.status is AppStatus.MANAGED
+    if registration is None and not managed:
+        raise Refusal(422, "app_not_managed", "PIM Warden does not manage this app")
+    name = registration.profile if registration else (record.profile if record else None)
+    return ManagedTarget(app.lower(), profile_named(api, name), dict(record.role_groups) if record else {})
+
+
+def profile_named(api: ApiServices, name: str | None) -> Profile:
+    """The profile `name`; 422 unknown_profile when the profile file has none by that name."""
+    try:
+        return api.engine.profiles.get(name)
+    except ProfileError as error:
+        raise Refusal(422, "unknown_profile", str(error)) from None
+
+
+async def allowed_user(api: ApiServices, user: str) -> DirectoryUser:
+    """The enabled directory user `user` (object id or UPN) of an allowed kind; 422 otherwise."""
+    try:
+        found = await api.engine.graph.get_user(user)
+    except NotFoundError:
+        found = None
+    except GraphError as error:
+        raise unavailable("directory_unavailable", type(error).__name__) from error
+    if found is None:
+        raise Refusal(422, "principal_not_found", "no such user in the directory")
+    if not found.account_enabled:
+        raise Refusal(422, "principal_disabled", "the user's account is disabled")
+    if found.user_type.lower() != "member" and not api.config.allow_guests:
+        raise Refusal(422, "principal_not_allowed", f"users of type {found.user_type} are not allowed")
+    return found
+
+
+def not_protected(api: ApiServices, *names: str | None) -> None:
+    """422 protected_principal when any of `names` (object id, UPN) is a protected principal."""
+    protected = {p.lower() for p in api.engine.config.protected_principals}
+    if any(n and n.lower() in protected for n in names):
+        raise Refusal(422, "protected_principal", "protected principals are never changed by tickets")
+
+
+def source_may_register(api: ApiServices, source: str) -> None:
+    """403 source_not_allowed unless `source` is listed in PIMWARDEN_TICKETS_REGISTER_SOURCES."""
+    if source not in api.config.register_sources:
+        raise Refusal(403, "source_not_allowed", f"source {source!r} may not register or deregister apps")
+
+
+def eligibility_window(
+    profile: Profile, duration: timedelta | None, starts: datetime | None, now: datetime
+) -> tuple[datetime, datetime | None]:
+    """(start, end) of the eligibility; end None only where the profile allows no expiry."""
+    expiry = profile.member.eligibility
+    maximum = parse_duration(expiry.maximum)
+    start = max(starts or now, now)
+    if duration is None:
+        return start, None if expiry.allow_permanent else start + maximum
+    if duration > maximum:
+        raise Refusal(
+            422,
+            "duration_exceeds_profile",
+            f"profile {profile.name!r} allows eligibility of at most {expiry.maximum}",
+        )
+    return start, start + duration
+
+
+def app_role(target: ManagedTarget, requested: str | None) -> str:
+    """The app role to grant: the requested one if protected, else the only (or default) one."""
+    roles = set(target.role_groups)
+    if requested:
+        if roles and requested.lower() not in roles:
+            raise Refusal(422, "app_role_not_protected", "the app's profile does not protect this app role")
+        return requested.lower()
+    if not roles or DEFAULT_APP_ROLE_ID in roles:
+        return DEFAULT_APP_ROLE_ID
+    if len(roles) == 1:
+        return next(iter(roles))
+    raise Refusal(422, "app_role_required", "the app protects several app roles: name one (appRole)")

@@ -1,0 +1,105 @@
+"""Handing an app to the reconcile that runs in the background: Queue Storage messages, base64-encoded.
+
+The queue trigger (`shared/functions/reconcile.py`) expects base64 (the Functions default
+`messageEncoding`), while azure-storage-queue v12 sends raw text unless given an encode policy: so
+the producer always uses `TextBase64EncodePolicy`. A message is only a hint: the app is already on
+the engine's due list, so a lost message delays the change to the next timer tick, nothing more.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from azure.core.credentials_async import AsyncTokenCredential
+from azure.core.exceptions import ResourceExistsError
+from azure.storage.queue import TextBase64DecodePolicy, TextBase64EncodePolicy
+from azure.storage.queue.aio import QueueClient
+
+RECONCILE_QUEUE = "pimwarden-reconcile"
+MAX_APP_ID = 128
+
+
+@dataclass(frozen=True)
+class ReconcileMessage:
+    """Reconcile one app (`app`) or every app (`app` None; `full` for a full audit), for `cause`."""
+
+    cause: str
+    app: str | None = None
+    full: bool = False
+    request: str | None = None
+
+    def to_json(self) -> str:
+        """The message text."""
+        body: dict[str, Any] = {"cause": self.cause, "full": self.full}
+        if self.app is not None:
+            body["app"] = self.app
+        if self.request is not None:
+            body["request"] = self.request
+        return json.dumps(body, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str) -> ReconcileMessage:
+        """Parse a message; ValueError when it is not one of ours."""
+        data = json.loads(text)
+        if not isinstance(data, dict) or not isinstance(data.get("cause"), str):
+            raise ValueError("not a reconcile message")
+        app, request = data.get("app"), data.get("request")
+        if app is not None and (not isinstance(app, str) or not 0 < len(app) <= MAX_APP_ID):
+            raise ValueError("app must be a short string")
+        return cls(
+            data["cause"][:200],
+            app,
+            bool(data.get("full", False)),
+            request if isinstance(request, str) else None,
+        )
+
+
+class ReconcileQueue:
+    """Sends reconcile messages; the queue is created on first use."""
+
+    def __init__(self, client: QueueClient) -> None:
+        self._client = client
+        self._ready = False
+
+    @classmethod
+    def from_connection_string(cls, connection_string: str, name: str = RECONCILE_QUEUE) -> ReconcileQueue:
+        """A producer over a connection string (Azurite, dev)."""
+        return cls(QueueClient.from_connection_string(connection_string, name, **_POLICIES))
+
+    @classmethod
+    def from_service_uri(
+        cls, uri: str, credential: AsyncTokenCredential, name: str = RECONCILE_QUEUE
+    ) -> ReconcileQueue:
+        """A producer over a queue service URI with a managed identity."""
+        return cls(QueueClient(uri, name, credential=credential, **_POLICIES))
+
+    async def send(self, message: ReconcileMessage) -> None:
+        """Enqueue one message."""
+        if not self._ready:
+            with contextlib.suppress(ResourceExistsError):
+                await self._client.create_queue()
+            self._ready = True
+        await self._client.send_message(message.to_json())
+
+    async def receive_texts(self, limit: int = 32) -> list[str]:
+        """Take up to `limit` messages off the queue (decoded text), deleting them (tests, tools)."""
+        texts: list[str] = []
+        async for item in self._client.receive_messages(messages_per_page=min(limit, 32)):
+            texts.append(str(item.content))
+            await self._client.delete_message(item)
+            if len(texts) >= limit:
+                break
+        return texts
+
+    async def close(self) -> None:
+        """Close the HTTP session."""
+        await self._client.close()
+
+
+_POLICIES: dict[str, Any] = {
+    "message_encode_policy": TextBase64EncodePolicy(),
+    "message_decode_policy": TextBase64DecodePolicy(),
+}

@@ -1,0 +1,117 @@
+"""GET /api/requests/{id}: what became of a request, read back from PIM before it is called applied.
+
+A grant is `applied` only once PIM shows the user eligible on the app's group (read with
+`group_pim_state`, not assumed from the engine's say-so); a revoke once PIM no longer shows them (or
+another open ticket still covers them); a registration once the app's record is managed and
+reconciled after the request. The PIM schedule request id is taken from the engine's audit entry for
+the grant when it records one. Results that are final are written back, so the next look is a point
+read.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+from shared.api.answers import Answer, Refusal
+from shared.api.request_ids import parse_request_id
+from shared.api.wiring import ApiServices
+from shared.domain.ids import GroupId
+from shared.storage import AppStatus, ConcurrencyError, InboundRequest, RequestStatus
+
+
+async def request_status(api: ApiServices, rid: str) -> Answer:
+    """The request's status, checked against PIM while it is pending."""
+    try:
+        source, key = parse_request_id(rid)
+        record = await api.engine.store.requests.find(source, key)
+    except ValueError:
+        record = None
+    if record is None:
+        raise Refusal(404, "unknown_request", "no request with this id")
+    facts = json.loads(record.decision or "{}")
+    status, detail = record.status, dict(facts)
+    if status is RequestStatus.PENDING and record.answer_status is not None:
+        status, detail = await _check(api, record, facts)
+        if status is not RequestStatus.PENDING:
+            await _remember(api, record, status, detail)
+    body: dict[str, Any] = {
+        "request_id": rid,
+        "source": source,
+        "status": status.value,
+        "received": record.created.isoformat(),
+        "detail": detail,
+    }
+    if record.status is RequestStatus.REFUSED:
+        body["refused"] = json.loads(record.answer_body or "{}")
+    return Answer(200, body)
+
+
+async def _check(
+    api: ApiServices, record: InboundRequest, facts: dict[str, Any]
+) -> tuple[RequestStatus, dict[str, Any]]:
+    kind = facts.get("kind")
+    app = await api.engine.store.apps.find(str(facts.get("app", "")))
+    if app is not None and app.last_error and app.last_reconcile and app.last_reconcile >= record.created:
+        facts = {**facts, "last_error": app.last_error}
+    if kind in ("register", "deregister"):
+        done = app is not None and app.last_reconcile is not None and app.last_reconcile >= record.created
+        return (
+            RequestStatus.APPLIED
+            if done and app and app.status is not AppStatus.ERROR
+            else RequestStatus.PENDING
+        ), facts
+    group = app.role_groups.get(str(facts.get("role", ""))) if app else None
+    if kind == "revoke" and facts.get("still_covered_by"):
+        return RequestStatus.APPLIED, facts
+    if app is None or (group is None and kind == "grant"):
+        return RequestStatus.PENDING, facts
+    eligible = await _eligible(
+        api,
+        list(app.role_groups.values()) if kind == "revoke" else [group or ""],
+        str(facts.get("principal")),
+    )
+    if kind == "grant" and eligible is not None:
+        return RequestStatus.APPLIED, {**facts, "pim": {**eligible, **await _pim_request(api, record, facts)}}
+    if kind == "revoke" and eligible is None:
+        return RequestStatus.APPLIED, {**facts, "pim": {"eligible": False}}
+    return RequestStatus.PENDING, facts
+
+
+async def _eligible(api: ApiServices, groups: list[str], principal: str) -> dict[str, Any] | None:
+    for group in groups:
+        state = await api.engine.graph.group_pim_state(GroupId(group))
+        for item in state.eligibilities:
+            if item.principal_id == principal:
+                return {
+                    "eligible": True,
+                    "group": group,
+                    "start": item.start.isoformat(),
+                    "end": item.end.isoformat() if item.end else None,
+                }
+    return None
+
+
+async def _pim_request(api: ApiServices, record: InboundRequest, facts: dict[str, Any]) -> dict[str, Any]:
+    """The PIM request id from the engine's EligibilityGranted audit entry, when it records one."""
+    now = api.engine.clock.now()
+    events = await api.engine.store.audit.query(
+        str(facts["app"]), record.created - timedelta(minutes=1), now + timedelta(minutes=1)
+    )
+    for event in reversed(events):
+        after = json.loads(event.after or "{}") if event.action == "EligibilityGranted" else {}
+        if after.get("principal_id") == facts.get("principal"):
+            return {"request_id": after.get("pim_request_id"), "audit_event": event.event_id}
+    return {"request_id": None}
+
+
+async def _remember(
+    api: ApiServices, record: InboundRequest, status: RequestStatus, detail: dict[str, Any]
+) -> None:
+    with contextlib.suppress(ConcurrencyError):  # someone else wrote it first; the next look reads theirs
+        await api.engine.store.requests.update(
+            replace(record, status=status, decision=json.dumps(detail), updated=api.engine.clock.now())
+        )
