@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 from shared import runtime
 from shared.cli import render
+from shared.cli import report as compliance_cli
 from shared.cli.env import apply_environment, cli_environment
 from shared.domain.durations import parse_duration
 from shared.domain.model import TicketInfo
@@ -38,6 +39,7 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m shared", description="PIM Warden operator CLI")
     p.add_argument("--as", dest="operator", default=None, help="operator name for the audit trail")
     sub = p.add_subparsers(dest="command", required=True)
+    compliance_cli.register(sub)
     plan = sub.add_parser("plan", help="dry run: what would change and why (writes nothing)")
     plan.add_argument("--app", help="only this service principal (object id)")
     plan.add_argument("--json", action="store_true", help="machine-readable output")
@@ -185,4 +187,5 @@ def _ticket(text: str | None) -> TicketInfo | None:
 COMMANDS = {
     "plan": cmd_plan, "apply": cmd_apply, "status": cmd_status, "grant": cmd_grant,
     "revoke": cmd_revoke, "register": cmd_register, "deregister": cmd_deregister,
+    **compliance_cli.COMMANDS,
 }

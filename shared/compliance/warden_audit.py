@@ -31,7 +31,7 @@ _ACTIONS: Final[Mapping[str, EventKind]] = {
         ("bypassmemberremoved", "removebypassmember", "memberremoved", "removemember",
          "groupmemberremoved", "removegroupmember"), EventKind.BYPASS_MEMBER_REMOVED),
 }
-_SUCCESS: Final = frozenset({"succeeded", "success", "ok", "done"})
+_SUCCESS: Final = frozenset({"succeeded", "success", "ok", "done", "applied", "already done"})
 _DETAIL_LIMIT: Final = 1000
 
 

@@ -15,13 +15,14 @@ from shared.settings import Settings
 from shared.storage.apps import ManagedAppRepo
 from shared.storage.audit import AuditLog
 from shared.storage.cursors import CursorRepo
+from shared.storage.events import EventRepo, EventTable
 from shared.storage.grants import GrantRepo
 from shared.storage.inbound import InboundRequestRepo
 from shared.storage.leases import LeaseRepo
 from shared.storage.registrations import RegistrationRepo
 from shared.storage.tables import EntityTable, RetryPolicy
 
-TABLES = ("apps", "cursors", "audit", "requests", "leases", "grants", "registrations")
+TABLES = ("apps", "cursors", "audit", "requests", "leases", "grants", "registrations", "events")
 # Our RetryPolicy retries; the SDK's own retry policy is switched off so retries don't multiply.
 _CLIENT_OPTIONS: dict[str, Any] = {"retry_total": 0, "connection_timeout": 5, "read_timeout": 20}
 
@@ -33,7 +34,10 @@ class StateStore:
         self._service = service
         self.prefix = prefix
         policy = retry or RetryPolicy()
-        self._tables = {s: EntityTable(service.get_table_client(prefix + s), policy) for s in TABLES}
+        self._tables = {
+            s: (EventTable if s == "events" else EntityTable)(service.get_table_client(prefix + s), policy)
+            for s in TABLES
+        }
         self.apps = ManagedAppRepo(self._tables["apps"])
         self.cursors = CursorRepo(self._tables["cursors"])
         self.audit = AuditLog(self._tables["audit"])
@@ -41,6 +45,9 @@ class StateStore:
         self.leases = LeaseRepo(self._tables["leases"])
         self.grants = GrantRepo(self._tables["grants"])
         self.registrations = RegistrationRepo(self._tables["registrations"])
+        events = self._tables["events"]
+        assert isinstance(events, EventTable)
+        self.events = EventRepo(events)  # the compliance timeline (shared/compliance)
 
     @classmethod
     def from_connection_string(

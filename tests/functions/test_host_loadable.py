@@ -14,9 +14,40 @@ from .hostcheck import check_app, check_host_json, find_app, index, load_module
 
 ROOT = Path(__file__).resolve().parents[2]
 
+
 # Every function the app exposes; a new function must be added here deliberately.
+def _http(route: str, *methods: str, auth: str = "FUNCTION") -> dict[str, object]:
+    return {"type": "httpTrigger", "route": route, "methods": list(methods), "authLevel": auth}
+
+
+def _other(kind: str) -> dict[str, object]:
+    return {"type": kind, "route": None, "methods": None, "authLevel": None}
+
+
+# Every function the host will see, with its trigger: a new or renamed function must be added here.
 EXPECTED = {
-    "health": {"type": "httpTrigger", "route": "health", "methods": ["GET"], "authLevel": "ANONYMOUS"},
+    "health": _http("health", "GET", auth="ANONYMOUS"),
+    "enforce_timer": _other("timerTrigger"),
+    "full_audit_timer": _other("timerTrigger"),
+    "reconcile": _other("queueTrigger"),
+    "ticket_webhook": _http("tickets/{source}", "POST"),
+    "request_status_http": _http("requests/{requestId}", "GET"),
+    "resync_all": _http("resync", "POST"),
+    "resync_app": _http("resync/{appId}", "POST"),
+    "list_apps": _http("apps", "GET"),
+    "get_app": _http("apps/{appId}", "GET"),
+    "app_registration": _http("apps/{appId}/registration", "POST", "DELETE"),
+    "compliance_collect": _other("timerTrigger"),
+    "compliance_retention": _other("timerTrigger"),
+    "compliance_report": _http("report", "GET"),
+    "compliance_evidence": _http("apps/{appId}/evidence", "GET"),
+    "compliance_findings": _http("findings", "GET"),
+}
+SCHEDULES = {
+    "enforce_timer": "%PIMWARDEN_ENFORCE_SCHEDULE%",
+    "full_audit_timer": "%PIMWARDEN_FULL_AUDIT_SCHEDULE%",
+    "compliance_collect": "%PIMWARDEN_COLLECT_SCHEDULE%",
+    "compliance_retention": "%PIMWARDEN_RETENTION_SCHEDULE%",
 }
 
 
@@ -26,11 +57,20 @@ def test_app_passes_every_host_check() -> None:
 
 def test_exact_function_list_with_triggers_routes_methods_and_auth() -> None:
     functions = index(find_app(load_module(ROOT)))
-    found = {f.name: {k: f.trigger.get(k) for k in ("type", "route", "methods", "authLevel")}
-             for f in functions}
+    found = {
+        f.name: {k: f.trigger.get(k) for k in ("type", "route", "methods", "authLevel")} for f in functions
+    }
     assert found == EXPECTED
     for f in functions:
-        assert [b["name"] for b in f.bindings if b["direction"] == "OUT"] == ["$return"]
+        outputs = [b["name"] for b in f.bindings if b["direction"] == "OUT"]
+        assert outputs == (["$return"] if f.trigger["type"] == "httpTrigger" else []), f.name
+        if f.trigger["type"] == "timerTrigger":
+            assert (f.trigger["schedule"], f.trigger["runOnStartup"]) == (SCHEDULES[f.name], False)
+        if f.trigger["type"] == "queueTrigger":
+            assert (f.trigger["queueName"], f.trigger["connection"]) == (
+                "pimwarden-reconcile",
+                "PimWardenStorage",
+            )
 
 
 def test_host_json_is_valid_and_timeout_matches_settings() -> None:
@@ -51,14 +91,20 @@ GET = 'methods=["GET"])\n'
 BAD_APPS = {
     "renamed parameter": (f'@app.route(route="x", {GET}def x(request): ...', "'request' has no binding"),
     "admin route": (f'@app.route(route="admin/x", {GET}def x(req): ...', "starts with 'admin'"),
-    "duplicate route": (f'@app.route(route="x", {GET}def x(req): ...\n'
-                        f'@app.route(route="X", {GET}def y(req): ...', "also served by x"),
-    "five-field timer": ('@app.timer_trigger(schedule="*/5 * * * *", arg_name="t")\ndef t(t): ...',
-                         "6 fields"),
+    "duplicate route": (
+        f'@app.route(route="x", {GET}def x(req): ...\n@app.route(route="X", {GET}def y(req): ...',
+        "also served by x",
+    ),
+    "five-field timer": (
+        '@app.timer_trigger(schedule="*/5 * * * *", arg_name="t")\ndef t(t): ...',
+        "6 fields",
+    ),
     "bad hour": ('@app.timer_trigger(schedule="0 0 25 * * *", arg_name="t")\ndef t(t): ...', "not valid"),
     "unknown setting": ('@app.timer_trigger(schedule="%NOPE%", arg_name="t")\ndef t(t): ...', "%NOPE%"),
-    "unknown connection": ('@app.queue_trigger(arg_name="m", queue_name="q", connection="Nope")\n'
-                           'def q(m): ...', "connection 'Nope'"),
+    "unknown connection": (
+        '@app.queue_trigger(arg_name="m", queue_name="q", connection="Nope")\ndef q(m): ...',
+        "connection 'Nope'",
+    ),
 }
 
 
@@ -74,13 +120,15 @@ def test_hostcheck_catches(case: str, tmp_path: Path) -> None:
 
 
 def test_two_function_apps_are_refused(tmp_path: Path) -> None:
-    (tmp_path / "twoapps.py").write_text("import azure.functions as func\na = func.FunctionApp()\n"
-                                         "b = func.FunctionApp()\n")
+    (tmp_path / "twoapps.py").write_text(
+        "import azure.functions as func\na = func.FunctionApp()\nb = func.FunctionApp()\n"
+    )
     with pytest.raises(ValueError, match="exactly one"):
         find_app(load_module(tmp_path, "twoapps.py"))
 
 
 # --- the Python worker's own indexer (azure-functions-runtime, installed with --ignore-requires-python)
+
 
 class _Msg:
     def __init__(self, **fields: object) -> None:
@@ -97,7 +145,8 @@ PROTOS = types.SimpleNamespace(BindingInfo=_BindingInfo, RpcFunctionMetadata=_Ms
 def _worker_index(app_dir: Path, script: str) -> list[_Msg]:
     runtime = pytest.importorskip(
         "azure_functions_runtime.loader",
-        reason="azure-functions-runtime is not installed (`make venv` installs it, --ignore-requires-python)")
+        reason="azure-functions-runtime is not installed (`make venv` installs it, --ignore-requires-python)",
+    )
     from azure_functions_runtime.bindings.meta import load_binding_registry
     from azure_functions_runtime.functions import Registry
 
@@ -120,9 +169,11 @@ def test_real_worker_indexer_loads_the_app() -> None:
 
 
 def test_real_worker_indexer_refuses_a_renamed_parameter(tmp_path: Path) -> None:
-    (tmp_path / "renamed.py").write_text("import azure.functions as func\napp = func.FunctionApp()\n"
-                                         "@app.timer_trigger(schedule='0 0 * * * *', arg_name='mytimer')\n"
-                                         "def tick(timer): ...\n")
+    (tmp_path / "renamed.py").write_text(
+        "import azure.functions as func\napp = func.FunctionApp()\n"
+        "@app.timer_trigger(schedule='0 0 * * * *', arg_name='mytimer')\n"
+        "def tick(timer): ...\n"
+    )
     with pytest.raises(RuntimeError, match="cannot load the tick function") as refused:
         _worker_index(tmp_path, "renamed.py")
     assert type(refused.value).__name__ == "FunctionLoadError"
