@@ -19,7 +19,6 @@ from shared.api.wiring import ApiServices
 from shared.domain.ids import ServicePrincipalId
 from shared.engine.ports import DirectoryUser
 from shared.engine.schedule import DueSchedule
-from shared.graph.errors import GraphError
 from shared.storage import AlreadyExistsError, Grant, GrantStatus, Registration, RequestStatus
 from shared.tickets.decisions import (
     Decision,
@@ -144,11 +143,11 @@ async def _revoke(api: ApiServices, d: RevokeEligibility, now: datetime) -> Outc
 
 
 async def _known_user(api: ApiServices, user: str) -> DirectoryUser | None:
-    """The user if the directory still has them (a revoke must work for a deleted user too)."""
-    try:
-        return await api.engine.graph.get_user(user)
-    except GraphError:
-        return None
+    """The user if the directory still has them (a revoke must work for a deleted user too).
+
+    Only "not found" means gone (get_user answers None); a throttled or failing directory propagates,
+    so the protected-principal check is never skipped on a bad day."""
+    return await api.engine.graph.get_user(user)
 
 
 def _same_ticket(grant: Grant, system: str, number: str) -> bool:

@@ -18,8 +18,8 @@ from shared.api.bearer import Operator
 from shared.api.reconcile_queue import ReconcileMessage
 from shared.api.wiring import ApiServices
 from shared.domain.ids import GroupId
-from shared.engine.reconcile import AppResult, reconcile_app
-from shared.engine.run import enforce
+from shared.engine.reconcile import AppResult
+from shared.engine.run import enforce, reconcile_guarded
 from shared.storage import AuditEvent, ManagedApp
 from shared.tickets.formats import PROFILE, is_guid, matches
 
@@ -52,7 +52,8 @@ async def resync(api: ApiServices, who: Operator, app_id: str | None, *, dry_run
 
 
 async def _inline(api: ApiServices, who: Operator, app_id: str) -> Answer:
-    task = asyncio.create_task(reconcile_app(api.engine, app_id, who.cause))
+    # Guarded: an error after the 202 is recorded on the app (and logged), never lost in a task.
+    task = asyncio.create_task(reconcile_guarded(api.engine, app_id, who.cause))
     done, _ = await asyncio.wait({task}, timeout=api.config.inline_budget_seconds)
     where = f"/api/apps/{app_id}"
     if not done:  # keep running; do not cancel half-way through a Graph write sequence

@@ -16,6 +16,7 @@ from shared.api.config import ApiConfig
 from shared.api.reconcile_queue import ReconcileQueue
 from shared.credentials import build_storage_credential
 from shared.engine.services import Services, build_services
+from shared.settings import SettingsError
 
 
 @dataclass
@@ -67,6 +68,8 @@ def _build() -> ApiServices:
             storage.queue_service_uri, build_storage_credential(engine.settings)
         )
     else:
-        raise ValueError("the reconcile queue needs PimWardenStorage__queueServiceUri")
+        raise SettingsError(
+            ["PimWardenStorage__queueServiceUri: the reconcile queue needs it with a service URI"]
+        )
     keys = JwksCache(config.tokens.jwks_url) if config.tokens.jwks_url else None
     return ApiServices(engine, config, queue, TokenValidator(config.tokens, keys))

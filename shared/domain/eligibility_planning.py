@@ -146,7 +146,9 @@ def plan_members(
     group = seen.group
     if group is None:
         return
-    mine = [a for a in seen.active_assignments if a.group_id == group.id and a.is_active_at(now)]
+    # An assignment that has not ended covers its member, even one that started after `now` was taken
+    # (an activation made while we were observing): never remove someone who just activated.
+    mine = [a for a in seen.active_assignments if a.group_id == group.id and (a.end is None or a.end > now)]
     active = {a.principal_id for a in mine if a.access_id is AccessId.MEMBER}
     for principal in sorted(group.member_ids - active):
         subject = f"{role.group.unique_name}: member {principal}"

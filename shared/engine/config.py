@@ -7,6 +7,7 @@ way (every problem collected, then one SettingsError naming each bad setting).
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -85,8 +86,18 @@ def _flag(r: SettingsReader, name: str, default: bool) -> bool:
 
 
 def _ids(r: SettingsReader, name: str) -> frozenset[PrincipalId]:
-    value = r.raw(name) or ""
-    return frozenset(PrincipalId(part.strip()) for part in value.split(",") if part.strip())
+    """Object ids, lower-cased as Graph writes them: a break-glass id pasted in upper case must still
+    match. Anything that is not a GUID (a UPN, a typo) is refused rather than silently matching nothing."""
+    ids = set()
+    for part in (r.raw(name) or "").split(","):
+        text = part.strip().lower()
+        if not text:
+            continue
+        try:
+            ids.add(PrincipalId(str(uuid.UUID(text))))
+        except ValueError:
+            r.problem(name, f"{text!r} is not an object id (GUID); UPNs are not accepted here")
+    return frozenset(ids)
 
 
 def _attribute_ref(r: SettingsReader, name: str) -> AttributeRef | None:

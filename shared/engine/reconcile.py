@@ -8,6 +8,8 @@ permanent -> record it as the app's last error; either way the other apps go on.
 from __future__ import annotations
 
 import contextlib
+import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -27,6 +29,7 @@ from shared.engine.schedule import next_due
 from shared.engine.services import Services
 from shared.graph.errors import GraphError, TransientGraphError
 from shared.storage import AppStatus, LeaseLostError, ManagedApp
+from shared.storage.leases import Lease
 
 PERMANENT_RETRY = timedelta(hours=1)
 
@@ -63,26 +66,70 @@ UNKNOWN = Unknown()
 
 
 async def reconcile_app(
-    services: Services, sp_id: str, cause: str, *,
-    sp: ServicePrincipal | Unknown | None = UNKNOWN, dry_run: bool = False,
+    services: Services,
+    sp_id: str,
+    cause: str,
+    *,
+    sp: ServicePrincipal | Unknown | None = UNKNOWN,
+    dry_run: bool = False,
 ) -> AppResult:
     """Bring one app to its desired state (or, with dry_run, only say what that would take)."""
     if dry_run:
         return await _reconcile(services, ServicePrincipalId(sp_id), cause, sp, dry_run=True)
-    ttl = timedelta(seconds=services.config.lease_seconds)
-    lease = await services.store.leases.acquire(sp_id, services.holder, ttl, services.clock.now())
-    if lease is None:
+    # One holder id per call, not per worker: two reconciles of the same app in one process (a queue
+    # message and an inline resync) must not both pass the lease as "the same holder".
+    keeper = LeaseKeeper(services, sp_id, f"{services.holder}-{uuid.uuid4().hex[:8]}")
+    if not await keeper.acquire():
         return AppResult(sp_id, Outcome.SKIPPED)
     try:
-        return await _reconcile(services, ServicePrincipalId(sp_id), cause, sp, dry_run=False)
+        return await _reconcile(
+            services, ServicePrincipalId(sp_id), cause, sp, dry_run=False, keep=keeper.keep
+        )
+    except LeaseLostError as error:  # our lease expired and another worker took the app: it goes on
+        return AppResult(sp_id, Outcome.SKIPPED, error=str(error))
     finally:
-        with contextlib.suppress(LeaseLostError):  # expired and taken over: the other worker goes on
-            await services.store.leases.release(lease)
+        with contextlib.suppress(LeaseLostError):
+            await keeper.release()
+
+
+class LeaseKeeper:
+    """Holds one app's lease for one reconcile, renewing it between actions so a long run keeps it."""
+
+    def __init__(self, services: Services, sp_id: str, holder: str) -> None:
+        self._services = services
+        self._sp_id = sp_id
+        self._holder = holder
+        self._ttl = timedelta(seconds=services.config.lease_seconds)
+        self._lease: Lease | None = None
+
+    async def acquire(self) -> bool:
+        leases, now = self._services.store.leases, self._services.clock.now()
+        self._lease = await leases.acquire(self._sp_id, self._holder, self._ttl, now)
+        return self._lease is not None
+
+    async def keep(self) -> None:
+        """Renew once a third of the lease has passed; LeaseLostError when it is no longer ours."""
+        now = self._services.clock.now()
+        if self._lease is not None and now >= self._lease.expires_at - self._ttl * 2 / 3:
+            self._lease = await self._services.store.leases.renew(self._lease, self._ttl, now)
+
+    async def release(self) -> None:
+        if self._lease is not None:
+            await self._services.store.leases.release(self._lease)
+
+
+async def _no_keep() -> None:
+    return None
 
 
 async def _reconcile(
-    services: Services, sp_id: ServicePrincipalId, cause: str, sp: ServicePrincipal | Unknown | None,
-    *, dry_run: bool,
+    services: Services,
+    sp_id: ServicePrincipalId,
+    cause: str,
+    sp: ServicePrincipal | Unknown | None,
+    *,
+    dry_run: bool,
+    keep: Callable[[], Awaitable[None]] = _no_keep,
 ) -> AppResult:
     store, now = services.store, services.clock.now()
     record = await store.apps.find(sp_id)
@@ -91,8 +138,12 @@ async def _reconcile(
         sp = await services.graph.get_service_principal(sp_id)
     verdict = None
     if sp is not None:
-        verdict = classify(sp, services.config, registered=registration is not None,
-                           registered_profile=registration.profile if registration else None)
+        verdict = classify(
+            sp,
+            services.config,
+            registered=registration is not None,
+            registered_profile=registration.profile if registration else None,
+        )
     if record is None and verdict is None:
         return AppResult(sp_id, Outcome.NOT_MANAGED)
     try:
@@ -109,23 +160,41 @@ async def _reconcile(
     due = next_due(desired, observed, grants, now)
     if dry_run:
         return AppResult(sp_id, Outcome.CHANGED if plan.actions else Outcome.UNCHANGED, plan, due=due)
-    return await _apply(services, desired, observed, plan, verdict, cause, now, due)
+    return await _apply(services, desired, observed, plan, verdict, cause, now, due, keep)
 
 
 def _desired(
-    services: Services, sp_id: ServicePrincipalId, sp: ServicePrincipal | None, profile: Profile,
-    grants: list[EligibilityGrant], verdict: HighValue | None, now: datetime,
+    services: Services,
+    sp_id: ServicePrincipalId,
+    sp: ServicePrincipal | None,
+    profile: Profile,
+    grants: list[EligibilityGrant],
+    verdict: HighValue | None,
+    now: datetime,
 ) -> DesiredApp:
     if sp is None:
         return DesiredApp(sp_id, AppId(""), profile, (), in_scope=False)
     return build_desired_app(
-        sp, profile, grants, now, protected_principals=services.config.protected_principals,
-        trusted_owners=services.config.trusted_owners, in_scope=verdict is not None)
+        sp,
+        profile,
+        grants,
+        now,
+        protected_principals=services.config.protected_principals,
+        trusted_owners=services.config.trusted_owners,
+        in_scope=verdict is not None,
+    )
 
 
 async def _apply(
-    services: Services, desired: DesiredApp, observed: ObservedApp, plan: Plan, verdict: HighValue | None,
-    cause: str, now: datetime, due: datetime | None,
+    services: Services,
+    desired: DesiredApp,
+    observed: ObservedApp,
+    plan: Plan,
+    verdict: HighValue | None,
+    cause: str,
+    now: datetime,
+    due: datetime | None,
+    keep: Callable[[], Awaitable[None]],
 ) -> AppResult:
     sp_id, sp = desired.service_principal_id, observed.service_principal
     records = AppRecords(services.store)
@@ -135,13 +204,16 @@ async def _apply(
     async def on_group(action: EnsureGroup, group_id: GroupId) -> None:
         role_id = roles_by_name[action.unique_name]
         await records.change(
-            sp_id, name, lambda r: replace(r, role_groups={**r.role_groups, role_id: group_id}))
+            sp_id, name, lambda r: replace(r, role_groups={**r.role_groups, role_id: group_id})
+        )
 
     for drift in plan.drift:
         await services.store.audit.append(drift_event(sp_id, drift, cause, now))
-    executor = Executor(services.graph, observed, on_group, services.sleep,
-                        services.config.replication_wait_seconds)
+    executor = Executor(
+        services.graph, observed, on_group, services.sleep, services.config.replication_wait_seconds
+    )
     for action in plan.actions:
+        await keep()
         try:
             outcome = await executor.apply(action)
         except GraphError as error:
@@ -150,11 +222,22 @@ async def _apply(
         await _record_action(services, sp_id, action, observed, cause, outcome)
     groups = {str(roles_by_name[u]): str(g) for u, g in executor.group_ids.items() if u in roles_by_name}
     status = _final_status(plan, verdict is not None, sp is not None)
-    await records.change(sp_id, name, lambda r: replace(
-        r, display_name=name or r.display_name, role_groups={**r.role_groups, **groups},
-        policy_fingerprint=profile_fingerprint(desired.profile) if verdict else r.policy_fingerprint,
-        profile=desired.profile.name, status=status, in_scope=verdict is not None, last_reconcile=now,
-        last_error=None, last_drift=now if plan.drift else r.last_drift))
+    await records.change(
+        sp_id,
+        name,
+        lambda r: replace(
+            r,
+            display_name=name or r.display_name,
+            role_groups={**r.role_groups, **groups},
+            policy_fingerprint=profile_fingerprint(desired.profile) if verdict else r.policy_fingerprint,
+            profile=desired.profile.name,
+            status=status,
+            in_scope=verdict is not None,
+            last_reconcile=now,
+            last_error=None,
+            last_drift=now if plan.drift else r.last_drift,
+        ),
+    )
     return AppResult(sp_id, Outcome.CHANGED if plan.actions else Outcome.UNCHANGED, plan, due=due)
 
 
@@ -172,8 +255,14 @@ def _final_status(plan: Plan, in_scope: bool, exists: bool) -> AppStatus:
 
 
 async def _graph_failure(
-    services: Services, sp_id: str, sp: ServicePrincipal | None, record: ManagedApp | None,
-    error: GraphError, now: datetime, dry_run: bool, plan: Plan | None,
+    services: Services,
+    sp_id: str,
+    sp: ServicePrincipal | None,
+    record: ManagedApp | None,
+    error: GraphError,
+    now: datetime,
+    dry_run: bool,
+    plan: Plan | None,
 ) -> AppResult:
     transient = isinstance(error, TransientGraphError)
     result = await _fail(services, sp_id, sp, record, str(error), now, dry_run, transient=transient)
@@ -181,13 +270,28 @@ async def _graph_failure(
 
 
 async def _fail(
-    services: Services, sp_id: str, sp: ServicePrincipal | None, record: ManagedApp | None, message: str,
-    now: datetime, dry_run: bool, *, transient: bool = False,
+    services: Services,
+    sp_id: str,
+    sp: ServicePrincipal | None,
+    record: ManagedApp | None,
+    message: str,
+    now: datetime,
+    dry_run: bool,
+    *,
+    transient: bool = False,
 ) -> AppResult:
     outcome = Outcome.DEFERRED if transient else Outcome.FAILED
     due = now if transient else now + PERMANENT_RETRY
     if not dry_run:
         name = sp.display_name if sp else (record.display_name if record else "")
-        await AppRecords(services.store).change(sp_id, name, lambda r: replace(
-            r, status=AppStatus.ERROR if not transient else r.status, last_error=message, last_reconcile=now))
+        await AppRecords(services.store).change(
+            sp_id,
+            name,
+            lambda r: replace(
+                r,
+                status=AppStatus.ERROR if not transient else r.status,
+                last_error=message,
+                last_reconcile=now,
+            ),
+        )
     return AppResult(sp_id, outcome, error=message, due=due)

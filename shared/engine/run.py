@@ -8,6 +8,7 @@ stopped. Apps run with bounded concurrency; no new app starts once the budget is
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -32,6 +33,8 @@ from shared.engine.signals import (
 from shared.storage import AppStatus
 
 Target = ServicePrincipal | Unknown | None
+
+log = logging.getLogger("pimwarden.enforce")
 
 
 @dataclass
@@ -79,8 +82,13 @@ class RunSummary:
 
 
 async def enforce(
-    services: Services, cause: str, *, only_app: str | None = None, full: bool = False,
-    dry_run: bool = False, budget_s: float | None = None,
+    services: Services,
+    cause: str,
+    *,
+    only_app: str | None = None,
+    full: bool = False,
+    dry_run: bool = False,
+    budget_s: float | None = None,
 ) -> RunSummary:
     """Run one enforcement tick (or one app, or a dry run that writes nothing); return its summary."""
     started = time.monotonic()
@@ -129,8 +137,10 @@ async def _gather(
         pending.append(PendingCursor(FULL_AUDIT_CURSOR, audit_cursor, now.isoformat()))
     else:
         overlap = timedelta(minutes=config.audit_overlap_minutes)
-        for signals in (await group_delta_signals(graph, store.cursors, owners),
-                        await audit_signals(graph, store.cursors, owners, managed, now, overlap)):
+        for signals in (
+            await group_delta_signals(graph, store.cursors, owners),
+            await audit_signals(graph, store.cursors, owners, managed, now, overlap),
+        ):
             targets.update({a: UNKNOWN for a in signals.apps if a not in targets})
             pending += signals.cursors
         due = await DueSchedule(store.cursors).read()
@@ -195,12 +205,20 @@ async def _run_all(
 
 
 async def _guarded(services: Services, sp_id: str, sp: Target, cause: str, dry_run: bool) -> AppResult:
-    """Reconcile one app; an unexpected error (storage, a bug) is this app's failure, not the run's."""
+    return await reconcile_guarded(services, sp_id, cause, sp=sp, dry_run=dry_run)
+
+
+async def reconcile_guarded(
+    services: Services, sp_id: str, cause: str, *, sp: Target = UNKNOWN, dry_run: bool = False
+) -> AppResult:
+    """Reconcile one app; an unexpected error (storage, a bug) is this app's failure, not the caller's."""
     try:
         return await reconcile_app(services, sp_id, cause, sp=sp, dry_run=dry_run)
     except Exception as error:
-        return AppResult(sp_id, Outcome.DEFERRED, error=f"{type(error).__name__}: {error}",
-                         due=services.clock.now())
+        log.warning("reconcile of %s deferred: %s", sp_id, type(error).__name__)
+        return AppResult(
+            sp_id, Outcome.DEFERRED, error=f"{type(error).__name__}: {error}", due=services.clock.now()
+        )
 
 
 async def _finish(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from typing import Any
 
 import azure.functions as func
@@ -33,6 +34,7 @@ async def health_report() -> dict[str, Any]:
     """The health report as plain data (no secrets)."""
     try:
         settings = runtime.settings()
+        _check_feature_settings(settings)
     except SettingsError as exc:
         problems = [p.split(":", 1)[0] for p in exc.problems]
         return {"healthy": False, "version": __version__,
@@ -45,6 +47,24 @@ async def health_report() -> dict[str, Any]:
         "graph": {**settings.describe()["graph"], "usable": True, "checked": "settings only"},
         "storage": {**settings.describe()["storage"], **storage},
     }
+
+
+def _check_feature_settings(settings: Any) -> None:
+    """Validate the engine's, the HTTP API's and the compliance trail's own settings too, so a typo there
+    shows here instead of only when a timer or webhook runs. Raises SettingsError naming every problem."""
+    from shared.api.config import ApiConfig
+    from shared.compliance.service import ComplianceConfig
+    from shared.engine.services import engine_config
+
+    problems: list[str] = []
+    for check in (lambda: engine_config(settings), lambda: ApiConfig.from_env(os.environ),
+                  lambda: ComplianceConfig.from_env(os.environ)):
+        try:
+            check()
+        except SettingsError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise SettingsError(problems)
 
 
 async def _storage_status() -> dict[str, Any]:

@@ -54,10 +54,12 @@ class PermanentGraphError(GraphError):
     """Graph refused the request; retrying the same request will not help."""
 
 
-# Graph's answers to a create that already happened. The app-role-assignment duplicate comes back as a plain
-# Request_BadRequest, so it is recognised by its message (graph.md 5.1).
-_CONFLICT_CODES = frozenset({"RoleAssignmentExists", "Request_MultipleObjectsWithSameKeyValue"})
-_CONFLICT_MESSAGES = ("permission being assigned already exists", "already exist")
+# Graph's answers to a create that already happened, and only those: PIM's RoleAssignmentExists, and the
+# app-role-assignment duplicate, which comes back as a plain Request_BadRequest recognised by its message
+# (graph.md 5.1). Other "already exists" answers (a mailNickname or uniqueName taken by someone else) are
+# real refusals, not success.
+_CONFLICT_CODES = frozenset({"RoleAssignmentExists"})
+_CONFLICT_MESSAGES = ("permission being assigned already exists on the object",)
 # Just after a create, Graph refuses references to the new object with a 400 of this wording
 # (learn group-update, "replication delay"): the object is not visible yet.
 _NOT_VISIBLE_MESSAGES = ("objects being referenced don't exist", "does not exist or one of its queried")
@@ -76,6 +78,6 @@ def classify(
     lowered = message.lower()
     if status == 400 and any(m in lowered for m in _NOT_VISIBLE_MESSAGES):
         return NotFoundError(status, code, message, request_id=request_id)
-    if code in _CONFLICT_CODES or status == 409 or any(m in lowered for m in _CONFLICT_MESSAGES):
+    if code in _CONFLICT_CODES or any(m in lowered for m in _CONFLICT_MESSAGES):
         return ConflictError(status, code, message, request_id=request_id)
     return PermanentGraphError(status, code, message, request_id=request_id)

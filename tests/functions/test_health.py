@@ -68,3 +68,18 @@ async def test_malformed_settings_are_503_naming_settings_not_values(app_env: py
     assert status == 503
     assert body["settings"] == {"valid": False, "invalid": ["PIMWARDEN_CREDENTIAL", "PimWardenStorage"]}
     assert "TopSecret" not in text
+
+
+async def test_feature_settings_are_checked_too(app_env: pytest.MonkeyPatch) -> None:
+    """A typo in the engine's, the API's or the compliance trail's settings shows in health, not only
+    when a timer or a webhook runs."""
+    app_env.setenv("PIMWARDEN_LEASE_SECONDS", "soon")
+    app_env.setenv("PIMWARDEN_PROTECTED_PRINCIPALS", "breakglass@contoso.com")
+    app_env.setenv("PIMWARDEN_RETENTION_DAYS", "-1")
+    status, body, text = await call_health()
+    assert status == 503
+    assert body["settings"] == {
+        "valid": False,
+        "invalid": ["PIMWARDEN_LEASE_SECONDS", "PIMWARDEN_PROTECTED_PRINCIPALS", "PIMWARDEN_RETENTION_DAYS"],
+    }
+    assert "breakglass@contoso.com" not in text

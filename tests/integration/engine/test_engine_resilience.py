@@ -13,6 +13,7 @@ import pytest
 from graphsim.app import GraphSim
 from graphsim.testing import asgi_transport
 from shared.engine.run import enforce
+from shared.engine.services import Services
 from shared.storage import StateStore
 
 from .simenv import app_by_name, demo_sim, gateway_for, make_services, managed_groups, writes_since
@@ -157,3 +158,42 @@ async def test_two_engines_at_once_make_no_duplicates(
     assert len(set(names)) == len(names)
     final = await enforce(first, "timer", full=True)
     assert final.graph_writes == 0 and final.failed == 0, [r.error for r in final.results]
+
+
+async def test_one_worker_reconciling_an_app_twice_at_once_runs_it_once(
+    services: Services, sim: GraphSim
+) -> None:
+    """A queue message and an inline resync in the same process share a worker id: the lease must
+    still let only one of them act on the app."""
+    from shared.engine.reconcile import Outcome, reconcile_app
+
+    sp_id = app_by_name(sim, "FinReport SQL")["id"]
+    a, b = await asyncio.gather(
+        reconcile_app(services, sp_id, "operator:a"), reconcile_app(services, sp_id, "operator:b")
+    )
+    assert sorted([a.outcome, b.outcome]) == sorted([Outcome.CHANGED, Outcome.SKIPPED])
+    finreport = [
+        g
+        for g in managed_groups(sim)
+        if g["uniqueName"].startswith(f"pimwarden-{app_by_name(sim, 'FinReport SQL')['appId']}")
+    ]
+    assert len(finreport) == 1
+
+
+async def test_a_long_reconcile_renews_its_lease(
+    services: Services, sim: GraphSim, state_store: StateStore
+) -> None:
+    """The lease is renewed between actions, so a reconcile longer than the lease keeps the app."""
+    from shared.engine.reconcile import LeaseKeeper
+
+    sp_id = app_by_name(sim, "FinReport SQL")["id"]
+    keeper = LeaseKeeper(services, sp_id, "long-runner")
+    assert await keeper.acquire()
+    first = await state_store.leases.holder(sp_id, services.clock.now())
+    sim.tenant.advance(timedelta(seconds=services.config.lease_seconds * 0.9))
+    await keeper.keep()
+    later = services.clock.now() + timedelta(seconds=services.config.lease_seconds * 0.5)
+    assert first == "long-runner" and await state_store.leases.holder(sp_id, later) == "long-runner"
+    other = await state_store.leases.acquire(sp_id, "intruder", timedelta(seconds=60), later)
+    assert other is None
+    await keeper.release()

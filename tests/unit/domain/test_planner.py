@@ -231,6 +231,22 @@ def test_member_with_an_active_pim_activation_is_not_a_bypass() -> None:
     assert plan.is_empty and plan.drift == ()
 
 
+@pytest.mark.parametrize("started_after_now", [timedelta(seconds=1), timedelta(minutes=2)])
+def test_member_who_activated_while_we_observed_is_not_a_bypass(started_after_now: timedelta) -> None:
+    """The activation started after the planner's `now` was taken: still not someone who got in around PIM."""
+    desired = desired_app(grants=(grant(ALICE),))
+    state = _add_member(converged(desired), ALICE)
+    seen = role_state(state)
+    assert seen.group is not None
+    start = NOW + started_after_now
+    activation = ActiveAssignment(
+        ALICE, seen.group.id, AccessId.MEMBER, start, start + timedelta(minutes=30), AssignmentType.ACTIVATED
+    )
+    state = with_role(state, replace(seen, active_assignments=(activation,)))
+    plan = plan_app(desired, state, NOW)
+    assert plan.is_empty and plan.drift == ()
+
+
 def test_member_whose_activation_has_ended_is_a_bypass() -> None:
     desired = desired_app(grants=(grant(ALICE),))
     state = _add_member(converged(desired), ALICE)

@@ -105,17 +105,27 @@ def test_config_from_env_reads_and_validates() -> None:
         {
             "PIMWARDEN_HIGH_VALUE_ATTRIBUTE": "Applications/Tier=HighValue",
             "PIMWARDEN_PRIVATE_ACCESS_APPS": "true",
-            "PIMWARDEN_PROTECTED_PRINCIPALS": "a, b",
+            "PIMWARDEN_PROTECTED_PRINCIPALS": "A1B2C3D4-0000-4000-8000-00000000000A, 0f0e0d0c-0000-4000-8000-00000000000b",
             "PIMWARDEN_ENFORCE_CONCURRENCY": "4",
         }
     )
     assert config.high_value_attribute == ATTR and config.private_access_apps
-    assert config.protected_principals == {"a", "b"} and config.concurrency == 4
+    # Upper-case ids are folded to Graph's lower case, so a pasted break-glass id still matches.
+    assert config.protected_principals == {
+        "a1b2c3d4-0000-4000-8000-00000000000a",
+        "0f0e0d0c-0000-4000-8000-00000000000b",
+    }
+    assert config.concurrency == 4
     with pytest.raises(SettingsError) as error:
         EngineConfig.from_env(
-            {"PIMWARDEN_HIGH_VALUE_ATTRIBUTE": "Tier", "PIMWARDEN_PRIVATE_ACCESS_APPS": "maybe"}
+            {
+                "PIMWARDEN_HIGH_VALUE_ATTRIBUTE": "Tier",
+                "PIMWARDEN_PRIVATE_ACCESS_APPS": "maybe",
+                "PIMWARDEN_PROTECTED_PRINCIPALS": "breakglass@contoso.com",
+            }
         )
     assert {p.split(":")[0] for p in error.value.problems} == {
         "PIMWARDEN_HIGH_VALUE_ATTRIBUTE",
         "PIMWARDEN_PRIVATE_ACCESS_APPS",
+        "PIMWARDEN_PROTECTED_PRINCIPALS",
     }
