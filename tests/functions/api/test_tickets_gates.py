@@ -25,6 +25,7 @@ from .conftest import (
     WAREHOUSE,
     Env,
     post_ticket,
+    sign_jira,
     sign_standard,
 )
 from .test_tickets_flow import generic
@@ -188,24 +189,57 @@ PAYLOAD = st.fixed_dictionaries(
     },
     optional={"profile": TEXT, "appRole": TEXT, "starts": TEXT},
 )
+# ServiceNow records and Jira events with hostile values in the fields the adapters read.
+SERVICENOW = st.fixed_dictionaries(
+    {
+        "number": TEXT,
+        "sys_id": TEXT,
+        "state": TEXT,
+        "approval": TEXT,
+        "requested_for": st.one_of(TEXT, st.fixed_dictionaries({"link": TEXT, "value": TEXT})),
+    },
+    optional={"variables": st.dictionaries(TEXT, TEXT, max_size=3)},
+)
+JIRA = st.fixed_dictionaries(
+    {
+        "webhookEvent": st.one_of(st.just("jira:issue_updated"), TEXT),
+        "timestamp": st.one_of(st.integers(), TEXT),
+        "issue": st.fixed_dictionaries({"key": TEXT, "fields": st.dictionaries(TEXT, TEXT, max_size=3)}),
+        "changelog": st.fixed_dictionaries(
+            {"items": st.lists(st.fixed_dictionaries({"field": TEXT, "toString": TEXT}), max_size=2)}
+        ),
+    },
+)
 BODIES = st.one_of(
     st.binary(max_size=300),
     PAYLOAD.map(lambda p: json.dumps(p).encode()),
+    SERVICENOW.map(lambda p: json.dumps(p).encode()),
+    JIRA.map(lambda p: json.dumps(p).encode()),
     st.text(max_size=200).map(str.encode),
     st.integers(1, 3).map(lambda n: b"[" * 5000 * n),
+    # Over the 256 KB limit: refused with 413 before the signature is even computed.
+    st.integers(256 * 1024 + 1, 300 * 1024).map(lambda n: b'{"a":"' + b"x" * n + b'"}'),
 )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(body=BODIES, signed=st.booleans(), content=st.sampled_from(["application/json", "text/plain", ""]))
+@settings(max_examples=90, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    body=BODIES,
+    signed=st.booleans(),
+    content=st.sampled_from(["application/json", "text/plain", ""]),
+    source=st.sampled_from(["generic", "servicenow", "jira"]),
+)
 async def test_fuzz_raw_endpoint_never_500_and_refusals_leave_no_trace(
-    env: Env, body: bytes, signed: bool, content: str
+    env: Env, body: bytes, signed: bool, content: str, source: str
 ) -> None:
-    headers: dict[str, Any] = sign_standard(env, body) if signed else {"webhook-id": "x"}
+    sign = sign_jira if source == "jira" else sign_standard
+    headers: dict[str, Any] = sign(env, body) if signed else {"webhook-id": "x"}
     headers["content-type"] = content
     mark, before = len(env.sim.log), await state_of(env)
-    status, answer = await post_ticket("generic", body, headers)
+    status, answer = await post_ticket(source, body, headers)
     assert 200 <= status < 500 and status not in (410,) and isinstance(answer, dict)
+    if len(body) > 256 * 1024:
+        assert status == 413
     assert writes_since(env.sim, mark) == []
     if status >= 400 and status != 422:
         assert await state_of(env) == before
