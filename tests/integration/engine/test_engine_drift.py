@@ -140,3 +140,34 @@ async def test_direct_assignment_is_reported_not_removed_by_default(
         sp["id"], sim.tenant.now.replace(year=2000), sim.tenant.now.replace(year=2100)
     )
     assert any(e.action == "DriftDetected" and e.outcome == "reported" and grace in e.target for e in events)
+
+
+async def test_exclusive_profile_removes_a_direct_assignment_and_records_how_to_undo_it(
+    sim: GraphSim, services: Services, portal: httpx.AsyncClient
+) -> None:
+    import json
+
+    from shared.storage.registrations import Registration
+
+    sp = app_by_name(sim, "FinReport SQL")
+    await services.store.registrations.put(
+        Registration(sp["id"], "strict", "operator:test", sim.tenant.now, "exclusive mode")
+    )
+    await enforce(services, "timer", full=True)
+    await direct_assignment(portal, sim, services, sp, _group_of(sim, sp))
+    grace = user_by_upn(sim, "grace@")["id"]
+    tick = await enforce(services, "timer")
+    assert tick.failed == 0, [r.error for r in tick.results]
+    left = [a for a in sim.tenant.app_role_assignments.values() if a["resourceId"] == sp["id"]]
+    assert [a["principalType"] for a in left] == ["Group"]  # only the managed group is still assigned
+    events = await services.store.audit.query(
+        sp["id"], sim.tenant.now.replace(year=2000), sim.tenant.now.replace(year=2100)
+    )
+    [removed] = [e for e in events if e.action == "DirectAssignmentRemoved"]
+    undo = json.loads(removed.after or "{}")["assignment"]
+    assert removed.outcome == "applied"
+    assert (undo["principal_id"], undo["app_role_id"], undo["resource_id"]) == (
+        grace,
+        "00000000-0000-0000-0000-000000000000",
+        sp["id"],
+    )
