@@ -1,5 +1,5 @@
 # Entry points. `make test` and `make demo` work on a fresh clone: they create .venv and install
-# Azurite (npm ci) first when needed. `make bench` arrives with the benchmark issue.
+# Azurite (npm ci) first when needed. `make bench` runs the enforcement benchmark (a few minutes).
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -9,7 +9,7 @@ NODE_STAMP := node_modules/.pimwarden-installed
 # runs on 3.11; pip can't express --ignore-requires-python inside a requirements file, so it lives here.
 WORKER_INDEXER := azure-functions-runtime==1.3.0 azurefunctions-extensions-base==1.2.0
 
-.PHONY: venv node test lint demo clean distclean
+.PHONY: venv node test lint demo bench clean distclean
 
 venv: $(VENV_STAMP)
 
@@ -35,6 +35,10 @@ test: venv node lint
 
 demo: venv node
 	$(PY) -m devstack.demo
+
+# 1,000 high-value apps on graphsim (25 ms latency, Graph-like throttle); writes bench/results.json.
+bench: venv node
+	$(PY) -m bench.enforcement
 
 clean:
 	rm -rf .pytest_cache .mypy_cache .ruff_cache .hypothesis .stack .azurite

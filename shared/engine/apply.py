@@ -6,6 +6,9 @@
   in this run is waited out with backoff within a budget, never answered by creating again.
 * The first policy-rule update onboards a group to PIM and changes its policy ids: after the first
   write to a group's policies they are read again; a stale id (404) is re-read once and retried.
+* Given the whole plan (`pending`), every rule correction of one policy goes out in ONE request
+  (`PATCH /policies/roleManagementPolicies/{id}` with its rules) : one write
+  instead of one per rule, which is what Graph's write budget (3,000 per 150 s) makes matter.
 * ConflictError means "already done". Transient and permanent errors propagate to the reconciler,
   which stops this app (and records why) without stopping the others.
 """
@@ -13,7 +16,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -57,6 +60,8 @@ class Executor:
     created: set[GroupId] = field(default_factory=set)
     fresh: dict[GroupId, GroupPolicies] = field(default_factory=dict)
     written: set[GroupId] = field(default_factory=set)
+    pending: Sequence[Action] = ()  # the whole plan: lets rule corrections of one policy go together
+    sent: set[int] = field(default_factory=set)  # id() of rule corrections already sent with another
 
     def __post_init__(self) -> None:
         for seen in self.observed.roles.values():
@@ -122,20 +127,37 @@ class Executor:
             raise NotFoundError(404, "GroupNotEnsured", f"no group for {unique_name} in this run") from None
 
     async def _correct_rule(self, action: CorrectPolicyRule) -> None:
+        if id(action) in self.sent:
+            return  # sent in one request with an earlier correction of the same policy
+        batch = self._rule_batch(action)
         gid = self._group(action.unique_name)
         policy_id = await self._visible(gid, lambda: self._policy_id(gid, action.access_id, action.policy_id))
         try:
-            await self.graph.patch_policy_rule(policy_id, action.rule_id, action.body)
+            await self._patch_rules(policy_id, batch)
         except NotFoundError:
             # The id went stale (the group was onboarded since we read it): read again, once.
             self.fresh.pop(gid, None)
             self.written.add(gid)
             policy_id = await self._policy_id(gid, action.access_id, None)
-            await self.graph.patch_policy_rule(policy_id, action.rule_id, action.body)
+            await self._patch_rules(policy_id, batch)
+        self.sent.update(id(a) for a in batch)
         if gid not in self.written:
             # The first rule update onboards the group and changes its policy ids: read them again.
             self.written.add(gid)
             self.fresh.pop(gid, None)
+
+    def _rule_batch(self, action: CorrectPolicyRule) -> list[CorrectPolicyRule]:
+        """`action` and the plan's other unsent corrections of the same group's same policy."""
+        same = [a for a in self.pending if isinstance(a, CorrectPolicyRule) and a is not action
+                and id(a) not in self.sent
+                and (a.unique_name, a.access_id) == (action.unique_name, action.access_id)]
+        return [action, *same]
+
+    async def _patch_rules(self, policy_id: PolicyId, batch: list[CorrectPolicyRule]) -> None:
+        if len(batch) == 1:
+            await self.graph.patch_policy_rule(policy_id, batch[0].rule_id, batch[0].body)
+            return
+        await self.graph.patch_policy_rules(policy_id, [dict(a.body) for a in batch])
 
     async def _policy_id(self, gid: GroupId, access: AccessId, planned: PolicyId | None) -> PolicyId:
         if gid not in self.fresh:

@@ -169,6 +169,10 @@ class GraphPort(Protocol):
         """PATCH one rule (the body carries its @odata.type)."""
         ...
 
+    async def patch_policy_rules(self, policy_id: PolicyId, bodies: list[JsonObject]) -> None:
+        """PATCH several rules of one policy in one request (one write instead of one per rule)."""
+        ...
+
     async def assign_group_to_app(
         self, sp_id: ServicePrincipalId, group_id: GroupId, app_role_id: AppRoleId
     ) -> AppRoleAssignmentId | None:

@@ -210,7 +210,8 @@ async def _apply(
     for drift in plan.drift:
         await services.store.audit.append(drift_event(sp_id, drift, cause, now))
     executor = Executor(
-        services.graph, observed, on_group, services.sleep, services.config.replication_wait_seconds
+        services.graph, observed, on_group, services.sleep, services.config.replication_wait_seconds,
+        pending=plan.actions,
     )
     for action in plan.actions:
         await keep()

@@ -105,7 +105,9 @@ def test_config_from_env_reads_and_validates() -> None:
         {
             "PIMWARDEN_HIGH_VALUE_ATTRIBUTE": "Applications/Tier=HighValue",
             "PIMWARDEN_PRIVATE_ACCESS_APPS": "true",
-            "PIMWARDEN_PROTECTED_PRINCIPALS": "A1B2C3D4-0000-4000-8000-00000000000A, 0f0e0d0c-0000-4000-8000-00000000000b",
+            "PIMWARDEN_PROTECTED_PRINCIPALS": (
+                "A1B2C3D4-0000-4000-8000-00000000000A, 0f0e0d0c-0000-4000-8000-00000000000b"
+            ),
             "PIMWARDEN_ENFORCE_CONCURRENCY": "4",
         }
     )
