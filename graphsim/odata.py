@@ -16,6 +16,7 @@ from graphsim.errors import GraphError
 from graphsim.http import SimRequest
 from graphsim.odata_eval import parse_datetime
 from graphsim.odata_filter import CompiledFilter, compile_filter
+from graphsim.schema import check_select
 
 __all__ = [
     "CompiledFilter",
@@ -50,8 +51,13 @@ def select_fields(obj: dict[str, Any], select: str | Iterable[str] | None) -> di
 
 
 def context_url(req: SimRequest, entity_set: str, select: str | None = None) -> str:
-    """`{base}/$metadata#entitySet` or `#entitySet(a,b)` when $select is used."""
+    """`{base}/$metadata#entitySet` or `#entitySet(a,b)` when $select is used (400 on an unknown name).
+
+    Every directory list and get builds its context URL from the entity set before answering, so this
+    is where $select is checked against the set's type, as Graph checks it while parsing the URL.
+    """
     names = parse_select(select)
+    check_select(names, entity_set)
     suffix = f"({','.join(names)})" if names else ""
     return f"{req.base_url}/$metadata#{entity_set}{suffix}"
 

@@ -16,6 +16,7 @@ from graphsim.directory import shapes
 from graphsim.errors import GraphError
 from graphsim.http import SimRequest, SimResponse
 from graphsim.odata import compile_filter, decode_token, encode_token, parse_select, select_fields
+from graphsim.schema import check_select
 from graphsim.state import Tenant
 
 TOKEN_LIFETIME = timedelta(days=7)
@@ -25,6 +26,7 @@ Render = Callable[[dict[str, Any]], dict[str, Any]]
 
 def delta(req: SimRequest, tenant: Tenant, collection: str, render: Render) -> SimResponse:
     """Answer one delta request (first call, nextLink page, deltaLink round, or $deltatoken=latest)."""
+    check_select(parse_select(req.params.get("$select")), collection)
     context = f"{req.base_url}/$metadata#{collection}"
     start_url = f"{req.base_url}/{collection}/delta"
     if req.params.get("$deltatoken") == "latest":

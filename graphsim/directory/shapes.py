@@ -119,9 +119,17 @@ def hide(obj: dict[str, Any], hidden: frozenset[str]) -> dict[str, Any]:
     return {k: v for k, v in obj.items() if k not in hidden}
 
 
+# never read back (user resource page: passwordProfile is write-only)
+USER_WRITE_ONLY = frozenset({"passwordProfile"})
+
+
 def reference(collection: str, obj: dict[str, Any]) -> dict[str, Any]:
-    """A directoryObject in a members/owners list: @odata.type and its default properties."""
-    view = user_view(obj) if collection == "users" else obj
+    """A directoryObject in a members/owners list: @odata.type and its properties.
+
+    group-list-members.md: "All the properties will be returned from an actual call"; the
+    group-list-owners.md example shows a user's `accountEnabled`, outside the user default set.
+    """
+    view = {**user_view(obj), **hide(obj, USER_WRITE_ONLY)} if collection == "users" else obj
     if collection == "servicePrincipals":
         view = hide(obj, SP_HIDDEN)
     return {"@odata.type": ODATA_TYPES[collection], **view}

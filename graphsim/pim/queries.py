@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from graphsim.pim.values import bad_request
+from graphsim.schema import check_select
 
 _CLAUSE = re.compile(
     r"^\s*([A-Za-z_][\w/]*)\s+(eq|ne)\s+('(?:[^']|'')*'|true|false|null|[-\w.:]+)\s*$", re.IGNORECASE
@@ -78,11 +79,14 @@ def matches(clauses: list[Clause], item: Mapping[str, Any]) -> bool:
     return all(clause.test(item) for clause in clauses)
 
 
-def select(items: list[dict[str, Any]], text: str | None) -> tuple[list[dict[str, Any]], str]:
-    """Apply $select; returns the items and the `(a,b)` suffix for @odata.context."""
+def select(
+    items: list[dict[str, Any]], text: str | None, entity_set: str = ""
+) -> tuple[list[dict[str, Any]], str]:
+    """Apply $select (400 on a name `entity_set`'s type lacks); returns items and the `(a,b)` suffix."""
     if not text:
         return items, ""
     fields = [f.strip() for f in text.split(",") if f.strip()]
+    check_select(fields, entity_set)
     return [{k: item[k] for k in fields if k in item} for item in items], "(" + ",".join(fields) + ")"
 
 

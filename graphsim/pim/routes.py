@@ -45,7 +45,7 @@ def _entity(req: SimRequest, fragment: str, obj: dict[str, Any], status: int = 2
 
 
 def _collection(req: SimRequest, fragment: str, items: list[dict[str, Any]]) -> SimResponse:
-    items, suffix = select(items, param(req.params, "select"))
+    items, suffix = select(items, param(req.params, "select"), fragment)
     return SimResponse(200, {"@odata.context": _context(req, fragment + suffix), "value": items})
 
 
