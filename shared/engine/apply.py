@@ -62,6 +62,7 @@ class Executor:
     written: set[GroupId] = field(default_factory=set)
     pending: Sequence[Action] = ()  # the whole plan: lets rule corrections of one policy go together
     sent: set[int] = field(default_factory=set)  # id() of rule corrections already sent with another
+    pim_requests: dict[int, str] = field(default_factory=dict)  # id(action) -> PIM schedule request id
 
     def __post_init__(self) -> None:
         for seen in self.observed.roles.values():
@@ -94,9 +95,10 @@ class Executor:
                 await g.require_assignment(action.service_principal_id)
             case GrantEligibility():
                 gid = self._group(action.unique_name)
-                await self._visible(gid, lambda: g.request_eligibility(
+                result = await self._visible(gid, lambda: g.request_eligibility(
                     "adminAssign", gid, action.principal_id, start=action.start, end=action.end,
                     justification=action.justification, ticket=action.ticket))
+                self.pim_requests[id(action)] = result.request_id
             case UpdateEligibility():
                 await g.request_eligibility(
                     action.change.value, action.group_id, action.principal_id, start=action.start,

@@ -220,7 +220,9 @@ async def _apply(
         except GraphError as error:
             await _record_action(services, sp_id, action, observed, cause, f"failed: {error}")
             return await _graph_failure(services, sp_id, sp, None, error, now, False, plan)
-        await _record_action(services, sp_id, action, observed, cause, outcome)
+        await _record_action(
+            services, sp_id, action, observed, cause, outcome, executor.pim_requests.get(id(action))
+        )
     groups = {str(roles_by_name[u]): str(g) for u, g in executor.group_ids.items() if u in roles_by_name}
     status = _final_status(plan, verdict is not None, sp is not None)
     await records.change(
@@ -243,9 +245,10 @@ async def _apply(
 
 
 async def _record_action(
-    services: Services, sp_id: str, action: Action, observed: ObservedApp, cause: str, outcome: str
+    services: Services, sp_id: str, action: Action, observed: ObservedApp, cause: str, outcome: str,
+    pim_request_id: str | None = None,
 ) -> None:
-    event = action_event(sp_id, action, observed, cause, services.clock.now(), outcome)
+    event = action_event(sp_id, action, observed, cause, services.clock.now(), outcome, pim_request_id)
     await services.store.audit.append(event)
 
 

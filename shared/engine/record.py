@@ -77,10 +77,13 @@ def before_of(action: Action, observed: ObservedApp) -> Any:
 
 
 def action_event(
-    app_id: str, action: Action, observed: ObservedApp, cause: str, when: datetime, outcome: str
+    app_id: str, action: Action, observed: ObservedApp, cause: str, when: datetime, outcome: str,
+    pim_request_id: str | None = None,
 ) -> AuditEvent:
-    """The audit event for one applied (or failed) action."""
+    """The audit event for one applied (or failed) action; PIM's request id when PIM answered one."""
     after = {k: v for k, v in action.to_dict().items() if k != "reason"}
+    if pim_request_id:
+        after["pim_request_id"] = pim_request_id
     return AuditEvent(
         when=when, app_id=app_id, action=EVENT_NAMES[action.kind], cause=cause, target=target_of(action),
         before=json_or_none(before_of(action, observed)), after=json_or_none(after), outcome=outcome,

@@ -119,6 +119,7 @@ async def grant_then_revoke(
     assert pim["justification"]
     state = await get_status(answer["request_id"])
     assert state["status"] == "applied" and state["detail"]["pim"]["eligible"] is True
+    assert state["detail"]["pim"]["request_id"] == pim["id"]  # PIM's own request id, read back
     assert (await activate(env, group, ADA)).status_code == 201
 
     status, answer = await send(env, source, revoke)
