@@ -4,6 +4,11 @@ removed, and the app marked due. No Graph write happens here; the reconcile does
 Business idempotency: a grant's id is derived from (app, user, role, ticket), so the same ticket
 approved twice (two deliveries) opens one grant; revoking closes only that ticket's grant, and the
 user stays eligible while another open grant covers them (the engine plans from the union).
+
+Ordering: a revoke stamps the grant's `closed_at` with the close event's time (never later than now).
+A later grant decision for the same ticket reopens it only if its event is newer than that close (a
+re-approved ticket); an older or same-second one (a late "approved" delivered after "closed") is
+ignored with a reason, so it cannot bring a revoked eligibility back.
 """
 
 from __future__ import annotations
@@ -41,15 +46,20 @@ class Outcome:
     app_id: str | None = None
 
 
-async def apply_decision(api: ApiServices, source: str, decision: Decision, now: datetime) -> Outcome:
-    """Check the guardrails and record the desired change; Refusal when a rule says no."""
+async def apply_decision(
+    api: ApiServices, source: str, decision: Decision, now: datetime, *, happened: datetime | None = None
+) -> Outcome:
+    """Check the guardrails and record the desired change; Refusal when a rule says no.
+
+    `happened` is when the ticket event happened (default `now`); it orders grants and revokes."""
+    happened = happened or now
     match decision:
         case Ignored():
             return Outcome(RequestStatus.IGNORED, 200, {"kind": "ignored", "reason": decision.reason})
         case GrantEligibility():
-            return await _grant(api, source, decision, now)
+            return await _grant(api, source, decision, now, happened)
         case RevokeEligibility():
-            return await _revoke(api, decision, now)
+            return await _revoke(api, decision, now, min(happened, now))
         case RegisterApp():
             return await _register(api, source, decision, now)
         case DeregisterApp():
@@ -63,7 +73,9 @@ def grant_id(app_id: str, principal_id: str, role: str, system: str, number: str
     return "t" + hashlib.sha256(text.encode()).hexdigest()[:40]
 
 
-async def _grant(api: ApiServices, source: str, d: GrantEligibility, now: datetime) -> Outcome:
+async def _grant(
+    api: ApiServices, source: str, d: GrantEligibility, now: datetime, happened: datetime
+) -> Outcome:
     target = await rules.managed_app(api, d.app)
     user = await rules.allowed_user(api, d.user)
     role = rules.app_role(target, d.app_role)
@@ -82,7 +94,10 @@ async def _grant(api: ApiServices, source: str, d: GrantEligibility, now: dateti
         ticket_number=d.ticket.number,
         source=f"ticket:{source}",
     )
-    stored = await _open(api, grant)
+    stored = await _open(api, grant, happened)
+    if stored is None:
+        reason = "the ticket was closed after this event; only a newer approval reopens its grant"
+        return Outcome(RequestStatus.IGNORED, 200, {"kind": "ignored", "reason": reason}, target.app_id)
     await _due(api, target.app_id, now)
     facts = {
         "kind": "grant",
@@ -96,8 +111,9 @@ async def _grant(api: ApiServices, source: str, d: GrantEligibility, now: dateti
     return Outcome(RequestStatus.PENDING, 202, facts, target.app_id)
 
 
-async def _open(api: ApiServices, grant: Grant) -> Grant:
-    """Create the grant; when this ticket's grant already exists, reopen it if it was closed."""
+async def _open(api: ApiServices, grant: Grant, happened: datetime) -> Grant | None:
+    """Create the grant; when this ticket's grant already exists, reopen it if it was closed, unless
+    this ticket's revoke closed it at or after `happened` (then None: the decision is stale)."""
     grants = api.engine.store.grants
     try:
         return await grants.create(grant)
@@ -105,10 +121,21 @@ async def _open(api: ApiServices, grant: Grant) -> Grant:
         existing = await grants.get(grant.app_id, grant.grant_id)
     if existing.status is GrantStatus.OPEN:
         return existing
+    if _closed_by_ticket(existing) and existing.closed_at is not None and happened <= existing.closed_at:
+        return None
     return await grants.update(replace(grant, etag=existing.etag))
 
 
-async def _revoke(api: ApiServices, d: RevokeEligibility, now: datetime) -> Outcome:
+def _closed_by_ticket(grant: Grant) -> bool:
+    wanted = _close_reason(grant.ticket_system or "", grant.ticket_number or "")
+    return (grant.closed_reason or "").lower() == wanted.lower()
+
+
+def _close_reason(system: str, number: str) -> str:
+    return f"ticket {system}:{number} closed"
+
+
+async def _revoke(api: ApiServices, d: RevokeEligibility, now: datetime, closed_at: datetime) -> Outcome:
     target = await rules.managed_app(api, d.app)
     rules.not_protected(api, d.user)
     store = api.engine.store
@@ -129,7 +156,8 @@ async def _revoke(api: ApiServices, d: RevokeEligibility, now: datetime) -> Outc
             target.app_id,
         )
     for grant in mine:
-        await store.grants.close(grant, f"ticket {d.ticket.system}:{d.ticket.number} closed", now)
+        reason = _close_reason(grant.ticket_system or "", grant.ticket_number or "")
+        await store.grants.close(grant, reason, closed_at)
     await _due(api, target.app_id, now)
     others = sorted({f"{g.ticket_system}:{g.ticket_number}" for g in open_grants if g not in mine})
     facts = {

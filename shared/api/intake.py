@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,6 +25,7 @@ from azure.core.exceptions import AzureError
 
 from shared.api.answers import Answer, Refusal, unavailable
 from shared.api.changes import Outcome, apply_decision
+from shared.api.event_time import event_time
 from shared.api.reconcile_queue import ReconcileMessage
 from shared.api.request_ids import request_id, status_url
 from shared.api.ticket_gates import authenticate, check_envelope, decide
@@ -52,16 +53,18 @@ async def receive_ticket(api: ApiServices, source: str, headers: Mapping[str, st
         verified = authenticate(api, source, headers, body)
         decision = decide(api, source, body)
         key = delivery_key(verified.scheme, headers, body)
-        return await _once(api, source, key, headers, body, decision)
+        happened = event_time(source, verified, body, api.engine.clock.now())
+        return await _once(api, source, key, headers, body, Stamped(decision, happened))
     except Refusal as refusal:
         return refusal.answer()
 
 
 async def _once(
-    api: ApiServices, source: str, key: str, headers: Mapping[str, str], body: bytes, decision: Decision
+    api: ApiServices, source: str, key: str, headers: Mapping[str, str], body: bytes, decision: Stamped
 ) -> Answer:
     now = api.engine.clock.now()
-    fresh = InboundRequest(source, key, body_fingerprint(body), now, now, decision=_describe(decision))
+    described = _describe(decision.decision)
+    fresh = InboundRequest(source, key, body_fingerprint(body), now, now, decision=described)
     try:
         stored, created = await api.engine.store.requests.record(fresh)
     except (StorageError, AzureError) as error:
@@ -97,6 +100,14 @@ async def _repeat(
         raise Refusal(409, "delivery_in_progress", headers={"Retry-After": "30"}) from None
 
 
+@dataclass(frozen=True)
+class Stamped:
+    """A decision with the time its event happened (see shared.api.event_time)."""
+
+    decision: Decision
+    at: datetime
+
+
 class _Stored(Refusal):
     """The stored answer of a repeat, raised through the same path as refusals."""
 
@@ -109,10 +120,10 @@ class _Stored(Refusal):
 
 
 async def _first(
-    api: ApiServices, record: InboundRequest, decision: Decision, rid: str, now: datetime
+    api: ApiServices, record: InboundRequest, decision: Stamped, rid: str, now: datetime
 ) -> Answer:
     try:
-        outcome = await apply_decision(api, record.source, decision, now)
+        outcome = await apply_decision(api, record.source, decision.decision, now, happened=decision.at)
     except Refusal as refusal:
         if refusal.status >= 500:
             raise

@@ -276,11 +276,13 @@ async def _observe(
 
 
 async def _differences(services: ComplianceServices, group: str, profile: Profile) -> list[PolicyDifference]:
+    """Rule differences of both PIM roles the engine enforces: member and owner."""
     policies = await services.engine.graph.group_policies(GroupId(group))
-    observed = policies.member.rules if policies.member else {}
+    roles = (("member", profile.member, policies.member), ("owner", profile.owner, policies.owner))
     return [
-        PolicyDifference("member", d.rule_id, "rule", summarize_rule(d.desired), summarize_rule(d.observed))
-        for d in diff_rules(desired_rules(profile.member), observed)
+        PolicyDifference(access, d.rule_id, "rule", summarize_rule(d.desired), summarize_rule(d.observed))
+        for access, settings, policy in roles
+        for d in diff_rules(desired_rules(settings), policy.rules if policy else {})
     ]
 
 

@@ -1,13 +1,17 @@
 """Discover apps incrementally: `servicePrincipals/delta`, with the delta link kept in Table Storage.
 
 No stored link (first run) or an expired one: a full round, which also starts a new delta. New,
-changed and removed service principals come back in one round. The new link is saved only after the
-caller has made the found apps durable (the due list), so a crash in between loses nothing.
+changed and removed service principals come back in one round. A full round lists only what exists
+(no `@removed` entries), so a managed app missing from it is reported removed: an app deleted while
+the token was expiring is noticed in this tick, not at the next full audit. The new link is saved
+only after the caller has made the found apps durable (the due list), so a crash in between loses
+nothing.
 """
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -30,8 +34,11 @@ class Discovery:
     cursor: Cursor | None = field(default=None, compare=False)
 
 
-async def discover(graph: GraphPort, cursors: CursorRepo, *, full: bool = False) -> Discovery:
-    """Follow the stored delta link (or do a full round when asked, missing or expired)."""
+async def discover(
+    graph: GraphPort, cursors: CursorRepo, *, full: bool = False, managed: Collection[str] = (),
+) -> Discovery:
+    """Follow the stored delta link (or do a full round when asked, missing or expired); on a full
+    round, the `managed` app ids the listing lacks are reported removed."""
     cursor = await cursors.find(SP_DELTA_CURSOR)
     link = None if full or cursor is None or not cursor.value else cursor.value
     try:
@@ -39,9 +46,13 @@ async def discover(graph: GraphPort, cursors: CursorRepo, *, full: bool = False)
     except DeltaTokenExpired:
         link = None
         delta = await graph.service_principal_delta(None)
+    changed = {str(sp.id): sp for sp in delta.changed}
+    removed = {str(r) for r in delta.removed}
+    if link is None:
+        removed |= {a for a in managed if a not in changed}
     return Discovery(
-        changed={str(sp.id): sp for sp in delta.changed},
-        removed=frozenset(str(r) for r in delta.removed),
+        changed=changed,
+        removed=frozenset(removed),
         delta_link=delta.delta_link,
         full=link is None,
         cursor=cursor,

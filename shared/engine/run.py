@@ -30,6 +30,7 @@ from shared.engine.signals import (
     group_owners,
     move_cursors,
 )
+from shared.graph.counting import counting
 from shared.storage import AppStatus
 
 Target = ServicePrincipal | Unknown | None
@@ -92,9 +93,23 @@ async def enforce(
 ) -> RunSummary:
     """Run one enforcement tick (or one app, or a dry run that writes nothing); return its summary."""
     started = time.monotonic()
-    requests_before = services.graph.request_count()
-    now = services.clock.now()
     summary = RunSummary(cause, full=full or dry_run, dry_run=dry_run)
+    with counting() as calls:  # this run's own requests, even when another run overlaps it
+        await _enforce(services, summary, only_app, full, dry_run, started + _budget(services, budget_s))
+    summary.graph_requests, summary.graph_writes = calls.requests, calls.writes
+    summary.elapsed_s = time.monotonic() - started
+    return summary
+
+
+def _budget(services: Services, budget_s: float | None) -> float:
+    return budget_s if budget_s is not None else float(services.settings.run_budget_seconds)
+
+
+async def _enforce(
+    services: Services, summary: RunSummary, only_app: str | None, full: bool, dry_run: bool,
+    deadline: float,
+) -> None:
+    now = services.clock.now()
     if only_app is not None:
         targets: dict[str, Target] = {only_app: UNKNOWN}
         pending: list[PendingCursor] = []
@@ -105,15 +120,10 @@ async def enforce(
         await schedule.update(now, set_due=dict.fromkeys(targets, now))
     if not dry_run:
         await move_cursors(services.store.cursors, pending, now)
-    budget = budget_s if budget_s is not None else float(services.settings.run_budget_seconds)
-    summary.results = await _run_all(services, targets, cause, dry_run, started + budget)
+    summary.results = await _run_all(services, targets, summary.cause, dry_run, deadline)
     summary.not_reached = len(targets) - len(summary.results)
     if not dry_run:
         await _finish(services, schedule, summary, now, complete=summary.not_reached == 0)
-    sent, writes = services.graph.request_count()
-    summary.graph_requests, summary.graph_writes = sent - requests_before[0], writes - requests_before[1]
-    summary.elapsed_s = time.monotonic() - started
-    return summary
 
 
 async def _gather(
@@ -125,9 +135,9 @@ async def _gather(
     interval = timedelta(hours=services.settings.full_audit_interval_hours)
     audit_due, audit_cursor = await full_audit_due(store.cursors, now, interval)
     full = full or audit_due
-    found = await discover(graph, store.cursors, full=full)
-    pending = [PendingCursor(SP_DELTA_CURSOR, found.cursor, found.delta_link)]
     managed = {r.app_id for r in records}
+    found = await discover(graph, store.cursors, full=full, managed=managed)
+    pending = [PendingCursor(SP_DELTA_CURSOR, found.cursor, found.delta_link)]
     targets = await _from_discovery(services, found, managed, registrations)
     new_registrations = [a for a in registrations if a not in managed and a not in targets]
     targets.update(dict.fromkeys(new_registrations, UNKNOWN))

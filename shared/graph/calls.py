@@ -6,6 +6,8 @@ One layer of retries (the SDK's own retry middleware is off, see client.py):
 - 5xx and network failures: bounded exponential backoff;
 - anything else is raised at once as the GraphError subclass that says what it is.
 Waits never exceed `max_wait_s`; past that the error is raised and the next tick tries again.
+
+Every attempt is counted in `runner.stats` and in the per-run counters of shared/graph/counting.py.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ import asyncio
 import json
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
@@ -23,19 +24,11 @@ from kiota_abstractions.api_error import APIError
 from kiota_abstractions.request_information import RequestInformation
 from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 
+from shared.graph.counting import COUNTING, CallStats
 from shared.graph.errors import GraphError, ThrottledError, TransientGraphError, classify
 
 T = TypeVar("T")
 ERROR_MAP: dict[str, Any] = {"XXX": ODataError}
-
-
-@dataclass
-class CallStats:
-    """Requests sent (each attempt counts), of which writes, and how many came back 429."""
-
-    requests: int = 0
-    writes: int = 0
-    throttled: int = 0
 
 
 class CallRunner:
@@ -62,14 +55,17 @@ class CallRunner:
         """Await `op()` until it succeeds or fails for good."""
         for attempt in range(1, self._max_attempts + 1):
             await self._wait_for_pause()
-            self.stats.requests += 1
-            self.stats.writes += int(write)
+            counters = (self.stats, *COUNTING.get())
+            for stats in counters:
+                stats.requests += 1
+                stats.writes += int(write)
             try:
                 return await op()
             except (APIError, httpx.TransportError) as raw:
                 error = translate(raw)
             if isinstance(error, ThrottledError):
-                self.stats.throttled += 1
+                for stats in counters:
+                    stats.throttled += 1
                 self._pause(error.retry_after_s)
             if not isinstance(error, TransientGraphError) or attempt == self._max_attempts:
                 raise error

@@ -7,6 +7,9 @@ What it guarantees, so repositories don't have to:
 * transient failures (500, 503, 408, timeouts, connection errors) are retried with bounded
   exponential backoff; the SDK's own retries are switched off by the store so they don't stack;
 * every update and conditional delete is ETag-conditional; a lost race is a `ConcurrencyError`;
+* a create retried after a lost answer (the first attempt was written, its response never arrived)
+  is recognised: "already exists" on a *retry* whose stored properties equal ours is our own write,
+  so the create succeeds with the stored ETag instead of failing as a duplicate;
 * every query is parameterised (`query_entities(filter, parameters=...)`), never string-built;
 * permanent failures are raised as `StorageError` subclasses naming table, keys and operation,
   chained to the SDK error.
@@ -19,7 +22,7 @@ import contextlib
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from azure.core import MatchConditions
@@ -31,7 +34,7 @@ from azure.core.exceptions import (
     ServiceRequestError,
     ServiceResponseError,
 )
-from azure.data.tables import UpdateMode
+from azure.data.tables import EntityProperty, UpdateMode
 from azure.data.tables.aio import TableClient
 
 from shared.storage import errors
@@ -93,8 +96,29 @@ class EntityTable:
     async def create(self, pk: str, rk: str, properties: Mapping[str, Any]) -> str:
         """Insert a new entity and return its ETag; AlreadyExistsError if the key is taken."""
         entity = self._entity(pk, rk, properties, "create")
-        meta = await self._call("create", pk, rk, lambda: self._client.create_entity(entity))
-        return str(meta["etag"])
+        attempts = 0
+
+        async def attempt() -> str:
+            nonlocal attempts
+            attempts += 1
+            try:
+                return str((await self._client.create_entity(entity))["etag"])
+            except ResourceExistsError:
+                if attempts == 1:
+                    raise
+                return await self._adopt_own_write(entity)
+
+        return await self._call("create", pk, rk, attempt)
+
+    async def _adopt_own_write(self, entity: Mapping[str, Any]) -> str:
+        """On a retried create that met "already exists": the stored ETag if the stored entity is
+        exactly what we wrote (our lost first attempt), else re-raise (someone else's entity)."""
+        stored = await self._client.get_entity(entity["PartitionKey"], entity["RowKey"])
+        mine = {k: v for k, v in entity.items() if k not in _SYSTEM}
+        theirs = {k: v for k, v in stored.items() if k not in _SYSTEM}
+        if _comparable(mine) != _comparable(theirs):
+            raise ResourceExistsError("the entity exists with other properties")
+        return str(stored.metadata["etag"])
 
     async def update(self, pk: str, rk: str, properties: Mapping[str, Any], etag: str) -> str:
         """Replace the entity if its ETag still matches; ConcurrencyError if it changed or vanished."""
@@ -217,6 +241,19 @@ def _describe(exc: Exception) -> str:
         code = getattr(exc, "error_code", None) or getattr(exc, "reason", "")
         return f"HTTP {exc.status_code} {code}".strip()
     return type(exc).__name__
+
+
+def _comparable(properties: Mapping[str, Any]) -> dict[str, Any]:
+    """Property values as read back compare equal to the values written (typed wrappers unwrapped,
+    datetimes as UTC instants)."""
+    def plain(value: Any) -> Any:
+        if isinstance(value, EntityProperty):
+            value = value.value
+        if isinstance(value, datetime):
+            return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+        return value
+
+    return {k: plain(v) for k, v in properties.items()}
 
 
 def _to_stored(raw: Any) -> StoredEntity:

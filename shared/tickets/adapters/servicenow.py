@@ -6,12 +6,14 @@ Lifecycle comes from the task `state` (integer choices: -5 Pending, 1 Open, 2 Wo
 3 Closed Complete, 4 Closed Incomplete, 7 Closed Skipped; change requests relabel 3 Closed and
 4 Canceled) and `approval` (`not requested`, `requested`, `approved`, `rejected`, ...).
 Closed or rejected wins over approved: a closed ticket is never turned into a grant.
+`updated_on` reads the record's `sys_updated_on`, the event time intake orders decisions by.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from shared.tickets import formats
 from shared.tickets.adapters.fields import MISSING, Reader, as_object, dotted_pointer, lookup
@@ -59,6 +61,17 @@ def adapt(payload: object, config: ServiceNowConfig) -> Decision:
     if action is None:
         return Ignored(f"state {quoted(state)} with approval {quoted(approval)} asks for no change")
     return _decide(action, record, ticket, config, r)
+
+
+def updated_on(payload: object) -> datetime | None:
+    """The record's `sys_updated_on` (Table API value: "YYYY-MM-DD HH:MM:SS", UTC); None if absent or odd."""
+    if not isinstance(payload, Mapping):
+        return None
+    text = as_text(scalar(_unwrap(payload).get("sys_updated_on")))
+    try:
+        return datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC) if text else None
+    except ValueError:
+        return None
 
 
 def _unwrap(record: Mapping[str, object]) -> Mapping[str, object]:

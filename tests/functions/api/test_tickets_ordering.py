@@ -1,0 +1,106 @@
+"""Out-of-order ticket events through the real webhook entry point: an "approved" older than the
+"closed" of the same ticket is ignored; a newer one (a re-approved ticket) reopens the grant."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from shared.api.changes import grant_id
+from shared.storage import Grant, GrantStatus
+from tests.integration.engine.simenv import eligibilities
+
+from .conftest import ADA, FINREPORT, JIRA_MAPPING, Env, drain, post_ticket, sign_jira, sign_standard
+from .test_tickets_flow import generic, role_group
+
+
+async def generic_at(env: Env, body: bytes, at: int) -> tuple[int, dict[str, Any]]:
+    return await post_ticket("generic", body, sign_standard(env, body, at=at))
+
+
+async def ticket_grant(env: Env, system: str, number: str) -> Grant:
+    gid = grant_id(FINREPORT, ADA, "00000000-0000-0000-0000-000000000000", system, number)
+    return await env.engine.store.grants.get(FINREPORT, gid)
+
+
+async def test_stale_approval_after_close_is_ignored_and_newer_one_reopens(env: Env) -> None:
+    t = env.now()
+    status, _ = await generic_at(env, generic("grant", "RITM7"), t - 120)
+    assert status == 202
+    status, _ = await generic_at(env, generic("revoke", "RITM7"), t - 60)
+    assert status == 202
+    status, answer = await generic_at(env, generic("grant", "RITM7", justification="late retry"), t - 90)
+    assert status == 200, answer
+    assert answer["status"] == "ignored" and "closed after this event" in answer["decision"]["reason"]
+    status, answer = await generic_at(env, generic("grant", "RITM7", justification="same second"), t - 60)
+    assert (status, answer["status"]) == (200, "ignored")
+    closed = await ticket_grant(env, "servicenow", "RITM7")
+    assert closed.status is GrantStatus.CLOSED
+    assert closed.closed_at == datetime.fromtimestamp(t - 60, UTC)  # the close event's time
+    env.sim.tenant.advance(timedelta(minutes=10))
+    await drain(env)
+    assert [e for e in eligibilities(env.sim, await role_group(env)) if e["principalId"] == ADA] == []
+
+    status, answer = await generic_at(env, generic("grant", "RITM7", justification="re-approved"), env.now())
+    assert status == 202, answer
+    reopened = await ticket_grant(env, "servicenow", "RITM7")
+    assert (reopened.status, reopened.justification) == (GrantStatus.OPEN, "re-approved")
+    await drain(env)
+    assert [e for e in eligibilities(env.sim, await role_group(env)) if e["principalId"] == ADA]
+
+
+def jira_transition(status: str, at_ms: int) -> bytes:
+    return json.dumps({
+        "timestamp": at_ms,
+        "webhookEvent": "jira:issue_updated",
+        "issue": {"key": "ACCESS-7", "fields": {
+            "summary": "FinReport access",
+            JIRA_MAPPING["app_field"]: FINREPORT,
+            JIRA_MAPPING["user_field"]: ADA,
+            JIRA_MAPPING["duration_field"]: "P7D",
+        }},
+        "changelog": {"items": [{"field": "status", "fieldId": "status", "toString": status}]},
+    }).encode()
+
+
+async def test_jira_orders_by_the_payload_timestamp(env: Env) -> None:
+    ms = env.now() * 1000
+    for status_name, at, expected in (("Approved", ms - 600_000, 202), ("Done", ms - 60_000, 202),
+                                      ("Approved", ms - 300_000, 200), ("Approved", ms - 1_000, 202)):
+        body = jira_transition(status_name, at)
+        status, answer = await post_ticket("jira", body, sign_jira(env, body))
+        assert status == expected, (status_name, at, answer)
+    assert (await ticket_grant(env, "jira", "ACCESS-7")).status is GrantStatus.OPEN
+
+
+def servicenow_record(state: str, updated: str) -> bytes:
+    return json.dumps({"result": {
+        "number": "RITM0010077",
+        "sys_id": "b" * 32,
+        "state": state,
+        "approval": "approved",
+        "sys_updated_on": updated,
+        "short_description": "FinReport access",
+        "variables.pimwarden_user": ADA,
+        "variables.pimwarden_app": FINREPORT,
+        "variables.pimwarden_duration": "P7D",
+    }}).encode()
+
+
+async def test_servicenow_orders_by_sys_updated_on_not_by_send_time(env: Env) -> None:
+    base = env.sim.tenant.now.astimezone(UTC).replace(microsecond=0)
+
+    def at(seconds: int) -> str:
+        return (base + timedelta(seconds=seconds)).strftime("%Y-%m-%d %H:%M:%S")
+
+    sends = (("2", at(-300), 202), ("3", at(-200), 202), ("2", at(-250), 200), ("2", at(-100), 202))
+    for n, (state, updated, expected) in enumerate(sends):
+        body = servicenow_record(state, updated)
+        # every send is signed "now" (newest last): only sys_updated_on tells the stale one apart
+        status, answer = await post_ticket("servicenow", body, sign_standard(env, body, at=env.now() + n))
+        assert status == expected, (state, updated, answer)
+        if expected == 200:
+            assert answer["decision"]["kind"] == "ignored"
+    reopened = await ticket_grant(env, "servicenow", "RITM0010077")
+    assert reopened.status is GrantStatus.OPEN
