@@ -96,10 +96,11 @@ def _update(
 ) -> None:
     if _same_end(wanted.end, existing.end):
         return
-    if wanted.end is not None and wanted.end - now < MINIMUM_SCHEDULE:
+    # The updated schedule runs from its own start (which may still be ahead) to the new end.
+    if wanted.end is not None and wanted.end - max(existing.start, now) < MINIMUM_SCHEDULE:
         plan.notices.append(
-            f"{wanted.principal_id}'s grant ends within five minutes: its eligibility is "
-            "removed on a later run"
+            f"{wanted.principal_id}'s eligibility would last under five minutes after the change (PIM's "
+            "minimum): left as it is for a later run"
         )
         return
     lengthens = wanted.end is None or (existing.end is not None and wanted.end > existing.end)

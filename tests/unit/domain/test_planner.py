@@ -433,3 +433,16 @@ def test_plan_serialises_to_plain_data() -> None:
     grant_action = next(a for a in data["actions"] if a["kind"] == "GrantEligibility")
     assert grant_action["principal_id"] == ALICE and grant_action["start"] == NOW.isoformat()
     assert grant_action["ticket"] == {"system": "ServiceNow", "number": "CHG0001"}
+
+
+def test_no_update_makes_a_schedule_shorter_than_five_minutes_from_its_own_start() -> None:
+    """Found by hypothesis: an eligibility that starts ahead of now, shortened to end under five minutes
+    after that start, would be a schedule PIM refuses. The planner leaves it for a later run."""
+    desired = desired_app(grants=(grant(ALICE, ends=timedelta(minutes=7)),))
+    state = converged(desired)
+    seen = role_state(state)
+    assert seen.group is not None
+    later = EligibilityInstance(ALICE, seen.group.id, AccessId.MEMBER, NOW + timedelta(minutes=4), None)
+    plan = plan_app(desired, with_role(state, replace(seen, eligibilities=(later,))), NOW)
+    assert not [a for a in plan.actions if isinstance(a, UpdateEligibility)]
+    assert any("under five minutes" in n for n in plan.notices)
