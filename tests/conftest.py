@@ -12,10 +12,16 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
+from hypothesis import settings
 
 from shared.storage import RetryPolicy, StateStore
 
 EXTERNAL_STORAGE = "PIMWARDEN_TEST_STORAGE_CONNECTION"
+
+# CI replays the same examples every run, so a red build always means a change broke something; at a
+# desk hypothesis explores new examples each run (that is how it finds bugs; pin them with a test).
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.load_profile("ci" if os.environ.get("CI") else "default")
 
 
 async def _no_sleep(_: float) -> None:
