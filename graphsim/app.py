@@ -9,6 +9,8 @@ importable, the PIM sub-backend (graphsim.pim.build(port)).
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import importlib
 import json
 import time
@@ -20,6 +22,7 @@ from urllib.parse import parse_qsl
 
 from graphsim import batch, control
 from graphsim.directory.apps import AppsBackend
+from graphsim.directory.audit import calling_app
 from graphsim.directory.backend import DirectoryBackend
 from graphsim.directory.routes_apps import apps_routes
 from graphsim.directory.routes_audit import audit_routes
@@ -150,7 +153,8 @@ class GraphSim:
             req = _with_body(req, parse_json(raw))
         except GraphError as err:
             return error_response(err, req)
-        resp = self.handle(req)
+        with calling_app(caller_app(auth[7:].strip())):
+            resp = self.handle(req)
         if "client-request-id" in headers:
             resp.headers.setdefault("client-request-id", headers["client-request-id"])
         return resp
@@ -164,6 +168,28 @@ class GraphSim:
             return route.handler(_with_params(_with_body(req, parse_json(raw)), path_params))
         except GraphError as err:
             return error_response(err, req)
+
+
+def caller_app(token: str) -> dict[str, Any] | None:
+    """The calling app a JWT bearer token names (as Entra reads an app-only token), or None for an
+    opaque token. The signature is NOT checked: graphsim accepts any token."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        payload = parts[1] + "=" * (-len(parts[1]) % 4)
+        claims = json.loads(base64.urlsafe_b64decode(payload))
+    except (binascii.Error, ValueError):
+        return None
+    if not isinstance(claims, dict) or not claims.get("oid"):
+        return None
+    name = claims.get("app_displayname")
+    return {
+        "appId": claims.get("appid") or claims.get("azp"),
+        "displayName": name,
+        "servicePrincipalId": str(claims["oid"]).lower(),
+        "servicePrincipalName": None,
+    }
 
 
 def parse_json(raw: bytes) -> Any:

@@ -1,6 +1,9 @@
 """Credential factory: managed identity in Azure, a fixed token only for a local Graph stand-in.
 
 The choice is made from Settings in one place so no other module decides how to authenticate.
+The dev token is shaped like an app-only Entra token (an unsigned JWT whose `oid` is PIM Warden's
+service principal), so a stand-in that reads the caller from the token (graphsim does) records PIM
+Warden as the initiator of its own writes, as Entra does, and the engine can recognise them.
 Table Storage over plain http (Azurite) cannot use a token credential at all (azure-data-tables
 refuses with "Token credential is only supported with HTTPS"), so local storage always goes through
 the connection string and only the Azure endpoint uses `build_storage_credential`.
@@ -8,7 +11,11 @@ the connection string and only the Azure endpoint uses `build_storage_credential
 
 from __future__ import annotations
 
+import base64
+import json
+import os
 import time
+from collections.abc import Mapping
 from types import TracebackType
 from typing import Any
 
@@ -18,8 +25,34 @@ from azure.identity.aio import DefaultAzureCredential
 
 from shared.settings import CredentialKind, Settings, is_loopback_url
 
-DEV_TOKEN = "pimwarden-dev-token"  # noqa: S105 - a fixed, public value for a loopback stand-in
+# Fixed, public ids of the dev caller; local.settings.sample.json names the same service principal in
+# PIMWARDEN_SERVICE_PRINCIPAL_ID so the engine recognises its own writes on graphsim.
+DEV_SERVICE_PRINCIPAL_ID = "2ed6e239-d71a-4e08-a2b9-e5d069b101b3"
+DEV_APP_ID = "6d7b0ed3-de32-4333-b9e0-3adf1710a632"
+DEV_DISPLAY_NAME = "PIM Warden (dev)"
+SERVICE_PRINCIPAL_SETTING = "PIMWARDEN_SERVICE_PRINCIPAL_ID"
 _LIFETIME_SECONDS = 3600
+
+
+def dev_token(service_principal_id: str = DEV_SERVICE_PRINCIPAL_ID) -> str:
+    """An unsigned (`alg: none`) JWT with the claims of an app-only token for the dev caller."""
+    header = {"alg": "none", "typ": "JWT"}
+    claims = {
+        "aud": "https://graph.microsoft.com",
+        "idtyp": "app",
+        "oid": service_principal_id,
+        "appid": DEV_APP_ID,
+        "app_displayname": DEV_DISPLAY_NAME,
+    }
+    return f"{_segment(header)}.{_segment(claims)}."
+
+
+def _segment(data: Mapping[str, str]) -> str:
+    raw = json.dumps(data, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+DEV_TOKEN = dev_token()  # a fixed, public value for a loopback stand-in
 
 
 class CredentialError(ValueError):
@@ -59,16 +92,21 @@ class StaticTokenCredential:
         await self.close()
 
 
-def build_credential(settings: Settings) -> AsyncTokenCredential:
-    """The credential used for Microsoft Graph."""
+def build_credential(settings: Settings, env: Mapping[str, str] | None = None) -> AsyncTokenCredential:
+    """The credential used for Microsoft Graph (`env`, default os.environ, names the dev caller)."""
     if settings.credential is CredentialKind.STATIC_DEV_TOKEN:
         if not is_loopback_url(settings.graph_base_url):
             raise CredentialError(
                 "static-dev-token is refused for a non-loopback Graph URL "
                 f"({settings.graph_base_url}); use managed-identity"
             )
-        return StaticTokenCredential()
+        return StaticTokenCredential(dev_token(_first_service_principal(os.environ if env is None else env)))
     return DefaultAzureCredential(managed_identity_client_id=settings.identity_client_id)
+
+
+def _first_service_principal(env: Mapping[str, str]) -> str:
+    ids = [p.strip().lower() for p in env.get(SERVICE_PRINCIPAL_SETTING, "").split(",") if p.strip()]
+    return ids[0] if ids else DEV_SERVICE_PRINCIPAL_ID
 
 
 def build_storage_credential(settings: Settings) -> AsyncTokenCredential:

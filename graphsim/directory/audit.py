@@ -2,10 +2,15 @@
 
 Why: compliance reporting reads these; group, membership and app-role-assignment changes made
 through the simulator must leave the same trail Entra leaves (category, activity names, targets).
+The initiator is the calling app as its token names it (app.py puts it in `CALLER` for the length of
+one request), as Entra records an app-only caller; an opaque token leaves the fixed `CALLER_APP`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from graphsim.state import Tenant
@@ -17,7 +22,24 @@ CALLER_APP = {
     "servicePrincipalId": "5d1b6f0a-7c3e-4b2a-9e8d-1f2a3b4c5d6e",
     "servicePrincipalName": None,
 }
+# The app named by the current request's JWT bearer token (None: opaque token, or no request).
+CALLER: ContextVar[dict[str, Any] | None] = ContextVar("graphsim_caller_app", default=None)
 _TARGET_TYPES = {"users": "User", "groups": "Group", "servicePrincipals": "ServicePrincipal"}
+
+
+@contextmanager
+def calling_app(app: dict[str, Any] | None) -> Iterator[None]:
+    """Within the block, audit entries name `app` as their initiator (None: the fixed CALLER_APP)."""
+    token = CALLER.set(app)
+    try:
+        yield
+    finally:
+        CALLER.reset(token)
+
+
+def caller_app() -> dict[str, Any]:
+    """The `initiatedBy.app` of an entry written now."""
+    return dict(CALLER.get() or CALLER_APP)
 
 
 def target(tenant: Tenant, object_id: str, modified: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -58,7 +80,7 @@ def append(tenant: Tenant, entry: dict[str, Any]) -> dict[str, Any]:
         "activityDateTime": tenant.now.strftime("%Y-%m-%dT%H:%M:%S.%f0Z"),
         "loggedByService": "Core Directory",
         "operationType": "Add",
-        "initiatedBy": {"user": None, "app": dict(CALLER_APP)},
+        "initiatedBy": {"user": None, "app": caller_app()},
         "targetResources": [],
         "additionalDetails": [],
     }

@@ -3,7 +3,8 @@
 loggedByService "PIM", category "GroupManagement", and the official activity names from
 MicrosoftDocs/entra-docs reference-audit-activities.md (PIM section), which say "role" even for
 groups. Targets are the group (type "Group") and the principal (type "User" / "Group" /
-"ServicePrincipal"); justification, ticket and request id go to additionalDetails.
+"ServicePrincipal"); justification, ticket and request id go to additionalDetails. Without a
+delegated user (`x-graphsim-user`) the initiator is the app the JWT bearer token names, else MS-PIM.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from graphsim.directory.audit import CALLER
 from graphsim.pim.values import format_datetime
 from graphsim.ports import DirectoryPort
 
@@ -104,6 +106,8 @@ class AuditWriter:
         }
 
     def _initiator(self, object_id: str | None) -> dict[str, Any]:
+        if not object_id and (app := CALLER.get()) is not None:
+            return {"user": None, "app": dict(app)}
         if not object_id:
             return {
                 "user": None,

@@ -46,6 +46,8 @@ class EngineConfig:
     include_quick_access: bool = False
     protected_principals: frozenset[PrincipalId] = frozenset()
     trusted_owners: frozenset[PrincipalId] = frozenset()
+    # PIM Warden's own service principal(s): audit entries they initiated are not change signals.
+    own_service_principals: frozenset[PrincipalId] = frozenset()
     concurrency: int = 8
     lease_seconds: int = 300
     audit_overlap_minutes: int = 15
@@ -64,6 +66,7 @@ class EngineConfig:
             include_quick_access=_flag(r, "PIMWARDEN_INCLUDE_QUICK_ACCESS", False),
             protected_principals=_ids(r, "PIMWARDEN_PROTECTED_PRINCIPALS"),
             trusted_owners=_ids(r, "PIMWARDEN_TRUSTED_OWNERS"),
+            own_service_principals=_ids(r, "PIMWARDEN_SERVICE_PRINCIPAL_ID"),
             concurrency=r.integer("PIMWARDEN_ENFORCE_CONCURRENCY", 8, minimum=1) or 1,
             lease_seconds=r.integer("PIMWARDEN_LEASE_SECONDS", 300, minimum=30) or 300,
             audit_overlap_minutes=r.integer("PIMWARDEN_AUDIT_OVERLAP_MINUTES", 15, minimum=0) or 0,

@@ -58,12 +58,17 @@ class GroupDelta:
 
 @dataclass(frozen=True)
 class AuditSignal:
-    """A directory audit entry reduced to what tells the engine which objects to look at again."""
+    """A directory audit entry reduced to what tells the engine which objects to look at again.
+
+    `initiated_by_app` is the service principal id (lower-cased) of the app that made the change
+    (`initiatedBy.app.servicePrincipalId`), None when a user made it or Entra names no app.
+    """
 
     id: str
     activity: str
     at: datetime
     target_ids: frozenset[str]
+    initiated_by_app: str | None = None
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from shared.domain.actions import Action, EnsureGroup, Plan
+from shared.domain.actions import Action, EnsureGroup, Plan, RequireAssignment
 from shared.domain.desired import build_desired_app
 from shared.domain.ids import AppId, GroupId, ServicePrincipalId
 from shared.domain.model import DesiredApp, EligibilityGrant, ObservedApp, ServicePrincipal
@@ -27,6 +27,7 @@ from shared.engine.observe import observe_app
 from shared.engine.record import AppRecords, action_event, drift_event
 from shared.engine.schedule import next_due
 from shared.engine.services import Services
+from shared.engine.signals import service_principal_fingerprint
 from shared.graph.errors import GraphError, TransientGraphError
 from shared.storage import AppStatus, LeaseLostError, ManagedApp
 from shared.storage.leases import Lease
@@ -225,6 +226,7 @@ async def _apply(
         )
     groups = {str(roles_by_name[u]): str(g) for u, g in executor.group_ids.items() if u in roles_by_name}
     status = _final_status(plan, verdict is not None, sp is not None)
+    left = _as_left(sp, plan)
     await records.change(
         sp_id,
         name,
@@ -239,9 +241,17 @@ async def _apply(
             last_reconcile=now,
             last_error=None,
             last_drift=now if plan.drift else r.last_drift,
+            sp_fingerprint=service_principal_fingerprint(left) if left else "",
         ),
     )
     return AppResult(sp_id, Outcome.CHANGED if plan.actions else Outcome.UNCHANGED, plan, due=due)
+
+
+def _as_left(sp: ServicePrincipal | None, plan: Plan) -> ServicePrincipal | None:
+    # The service principal as this apply left it: the plan's one write to it is assignment required.
+    if sp is not None and any(isinstance(a, RequireAssignment) for a in plan.actions):
+        return replace(sp, app_role_assignment_required=True)
+    return sp
 
 
 async def _record_action(

@@ -29,6 +29,7 @@ from shared.engine.signals import (
     group_delta_signals,
     group_owners,
     move_cursors,
+    without_own_changes,
 )
 from shared.graph.counting import counting
 from shared.storage import AppStatus
@@ -106,7 +107,11 @@ def _budget(services: Services, budget_s: float | None) -> float:
 
 
 async def _enforce(
-    services: Services, summary: RunSummary, only_app: str | None, full: bool, dry_run: bool,
+    services: Services,
+    summary: RunSummary,
+    only_app: str | None,
+    full: bool,
+    dry_run: bool,
     deadline: float,
 ) -> None:
     now = services.clock.now()
@@ -136,7 +141,10 @@ async def _gather(
     audit_due, audit_cursor = await full_audit_due(store.cursors, now, interval)
     full = full or audit_due
     managed = {r.app_id for r in records}
-    found = await discover(graph, store.cursors, full=full, managed=managed)
+    # Changes PIM Warden itself made (a service principal as our last reconcile left it, audit entries
+    # our own identity caused) are not reasons to look again: a mass onboarding is not followed by a
+    # re-read of everything it touched.
+    found = without_own_changes(await discover(graph, store.cursors, full=full, managed=managed), records)
     pending = [PendingCursor(SP_DELTA_CURSOR, found.cursor, found.delta_link)]
     targets = await _from_discovery(services, found, managed, registrations)
     new_registrations = [a for a in registrations if a not in managed and a not in targets]
@@ -149,7 +157,9 @@ async def _gather(
         overlap = timedelta(minutes=config.audit_overlap_minutes)
         for signals in (
             await group_delta_signals(graph, store.cursors, owners),
-            await audit_signals(graph, store.cursors, owners, managed, now, overlap),
+            await audit_signals(
+                graph, store.cursors, owners, managed, now, overlap, own=config.own_service_principals
+            ),
         ):
             targets.update({a: UNKNOWN for a in signals.apps if a not in targets})
             pending += signals.cursors

@@ -4,19 +4,27 @@ Sources: service principal delta (discover.py); group delta over the managed gro
 included); directory audit entries since a cursor, re-read with an overlap because entries arrive
 late; registrations not yet managed; the due list (deferred work, failures, grant starts/ends);
 and, on the slower schedule or on demand, a full audit of every managed app.
+
+PIM Warden's own writes echo back in these signals (every service principal it PATCHed shows in the
+delta, every change it made in the audit log); answering them would re-read every app after each
+onboarding. Audit entries initiated by PIM Warden's own service principal are skipped, and a
+service principal whose relevant state still has the fingerprint its last successful reconcile left
+is not a reason to look again. Anyone else's change still is: another initiator, or a difference
+in tags, app roles, assignment required, custom security attributes or display name.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from shared.domain.ids import GroupId
-from shared.engine.discover import save_cursor
-from shared.engine.ports import DeltaTokenExpired, GraphPort
+from shared.domain.model import ServicePrincipal
+from shared.engine.discover import Discovery, save_cursor
+from shared.engine.ports import AuditSignal, DeltaTokenExpired, GraphPort
 from shared.storage import Cursor, CursorRepo, ManagedApp
 
 GROUP_DELTA_CURSOR = "group-delta"
@@ -89,19 +97,72 @@ async def _baseline(graph: GraphPort, ids: list[GroupId], found: Signals, owners
 
 async def audit_signals(
     graph: GraphPort, cursors: CursorRepo, owners: Mapping[str, str], apps: Iterable[str],
-    now: datetime, overlap: timedelta,
+    now: datetime, overlap: timedelta, *, own: Collection[str] = (),
 ) -> Signals:
-    """Apps named by directory audit entries since the cursor (minus the overlap window)."""
+    """Apps named by directory audit entries since the cursor (minus the overlap window), except
+    entries initiated by one of the `own` service principals (PIM Warden itself)."""
     cursor = await cursors.find(AUDIT_CURSOR)
     last = datetime.fromisoformat(cursor.value) if cursor and cursor.value else now
     entries = await graph.audit_signals(last - overlap, now)
     known = set(apps)
     found = Signals()
     for entry in entries:
+        if is_own(entry, own):
+            continue
         for target in entry.target_ids:
             found.apps |= _apps_for(target, owners, known)
     found.cursors.append(PendingCursor(AUDIT_CURSOR, cursor, now.isoformat()))
     return found
+
+
+def is_own(entry: AuditSignal, own: Collection[str]) -> bool:
+    """Whether PIM Warden's own service principal made this change (no user named, the app is ours)."""
+    return entry.initiated_by_app is not None and entry.initiated_by_app.lower() in own
+
+
+def service_principal_fingerprint(sp: ServicePrincipal) -> str:
+    """A short digest of the service principal state reconcile acts on (order of tags and roles aside):
+    `{tags, app roles, assignment required, display name}.{custom security attributes}`."""
+    roles = sorted(
+        [str(r.id), r.value, r.display_name, sorted(r.allowed_member_types), r.is_enabled]
+        for r in sp.app_roles
+    )
+    state = {
+        "displayName": sp.display_name,
+        "tags": sorted(sp.tags),
+        "appRoles": roles,
+        "appRoleAssignmentRequired": sp.app_role_assignment_required,
+    }
+    return f"{_digest(state)}.{_digest(sp.custom_security_attributes)}"
+
+
+def _digest(data: object) -> str:
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def as_last_left(sp: ServicePrincipal, fingerprint: str) -> bool:
+    """Whether `sp` is as the reconcile that recorded `fingerprint` left it ("" = nothing recorded)."""
+    if not fingerprint:
+        return False
+    state, _, attributes = fingerprint.partition(".")
+    now_state, _, now_attributes = service_principal_fingerprint(sp).partition(".")
+    # servicePrincipals/delta does not return customSecurityAttributes, so with none in hand they are
+    # not compared. Nothing is lost: a change to them shows neither in the delta nor in directoryAudits
+    # (Entra logs it in the separate customSecurityAttributeAudits), so the full audit finds it, as before.
+    return state == now_state and (attributes == now_attributes or not sp.custom_security_attributes)
+
+
+def without_own_changes(found: Discovery, records: Iterable[ManagedApp]) -> Discovery:
+    """The discovery minus changed service principals still as their last successful reconcile left
+    them. A full round (a baseline, not a list of changes) and removals are kept as they are."""
+    if found.full:
+        return found
+    left = {r.app_id: r.sp_fingerprint for r in records if r.last_error is None}
+    changed = {
+        sp_id: sp for sp_id, sp in found.changed.items() if not as_last_left(sp, left.get(sp_id, ""))
+    }
+    return replace(found, changed=changed)
 
 
 def _apps_for(target: str, owners: Mapping[str, str], apps: set[str]) -> set[str]:

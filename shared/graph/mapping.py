@@ -160,13 +160,18 @@ def active_assignment(data: Mapping[str, Any], created: datetime | None) -> Acti
 
 
 def audit_signal(data: Mapping[str, Any]) -> AuditSignal:
-    """A directoryAudit reduced to its id, activity, time and target object ids."""
+    """A directoryAudit reduced to its id, activity, time, target object ids and initiating app."""
     targets = frozenset(str(t["id"]) for t in data.get("targetResources") or () if t.get("id"))
+    initiated = data.get("initiatedBy") or {}
+    app = initiated.get("app") or {}
+    # An entry naming a user is that user's change, whichever app they used.
+    initiator = None if (initiated.get("user") or {}).get("id") else app.get("servicePrincipalId")
     return AuditSignal(
         id=str(data.get("id") or ""),
         activity=str(data.get("activityDisplayName") or ""),
         at=parse_time(data.get("activityDateTime")) or datetime.min,
         target_ids=targets,
+        initiated_by_app=str(initiator).lower() if initiator else None,
     )
 
 

@@ -39,6 +39,8 @@ class ManagedApp:
     last_reconcile: datetime | None = None
     last_error: str | None = None
     last_drift: datetime | None = None
+    # service principal state its last successful reconcile left (engine.signals fingerprint); "" = none
+    sp_fingerprint: str = ""
     etag: str | None = None
 
 
@@ -88,6 +90,7 @@ def _properties(app: ManagedApp) -> dict[str, Any]:
         "LastReconcile": app.last_reconcile,
         "LastError": app.last_error,
         "LastDrift": app.last_drift,
+        "SpFingerprint": app.sp_fingerprint or None,
     })
 
 
@@ -104,5 +107,6 @@ def _from_stored(s: StoredEntity) -> ManagedApp:
         last_reconcile=codec.utc(p.get("LastReconcile")),
         last_error=codec.optional_str(p.get("LastError")),
         last_drift=codec.utc(p.get("LastDrift")),
+        sp_fingerprint=str(p.get("SpFingerprint") or ""),
         etag=s.etag,
     )

@@ -35,7 +35,7 @@ async def test_demo_walks_the_whole_story(stack: GraphsimServer, capsys: pytest.
     await run_demo(stack.root)
     out = capsys.readouterr().out
     assert "Plan: 67 change(s) in 4 app(s)" in out
-    assert "apps_seen=4 changed=1 drifted=1 failed=0" in out  # the timer repaired the drift
+    assert "apps_seen=1 changed=1 drifted=1 failed=0" in out  # only the drifted app was looked at
     assert '["ExpirationRule"]' in out and "201 Provisioned" in out
     verdicts = [line.split()[2] for line in out.splitlines() if line.startswith("Private Access:")]
     assert verdicts == ["DENIED", "DENIED", "ALLOWED", "DENIED"]
