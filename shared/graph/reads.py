@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from shared.domain.ids import GroupId, ServicePrincipalId
@@ -74,8 +74,14 @@ class GraphReads(GraphBase):
         """
         builder = self.client.groups.delta
         if delta_link is None:
-            page = await self._get(builder, deltatoken="latest")
-            return GroupDelta(frozenset(), frozenset(), str(page.get("@odata.deltaLink") or ""))
+            # The SDK's URL template for groups/delta has no $deltatoken, so a keyword would be dropped and
+            # the request would start a full round instead: name it in the URL itself.
+            latest = f"{self._adapter.base_url}/groups/delta?$deltatoken=latest"
+            page = await self._get(builder.with_url(latest))
+            link = page.get("@odata.deltaLink")
+            if not link:
+                raise DeltaTokenExpired("groups/delta?$deltatoken=latest answered without a deltaLink")
+            return GroupDelta(frozenset(), frozenset(), str(link))
         pages = await self._delta_round(builder.with_url(delta_link), from_link=True)
         wanted = set(group_ids)
         changed = {
@@ -86,7 +92,10 @@ class GraphReads(GraphBase):
 
     async def audit_signals(self, since: datetime, until: datetime) -> list[AuditSignal]:
         """Directory audit entries with activityDateTime in [since, until]."""
-        text = f"activityDateTime ge {_iso(since)} and activityDateTime le {_iso(until)}"
+        # $filter datetimes are whole seconds here: round `until` UP, or entries stamped within the
+        # current second (Graph keeps fractions) would fall outside the window until the next tick.
+        ceiling = until.replace(microsecond=0) + (timedelta(seconds=1) if until.microsecond else timedelta(0))
+        text = f"activityDateTime ge {_iso(since)} and activityDateTime le {_iso(ceiling)}"
         items = await self._list(self.client.audit_logs.directory_audits, filter=text)
         return [mapping.audit_signal(item) for item in items]
 

@@ -291,3 +291,35 @@ def test_concurrent_creates_over_a_socket_keep_their_own_keys() -> None:
         stored = {g["uniqueName"]: g["id"] for g in server.app.tenant.groups.values()}
     assert [name for name, _ in created] == [f"pw-concurrent-{i}" for i in range(6)]
     assert dict(created) == stored and len(set(stored.values())) == 6
+
+
+async def test_group_delta_from_now_is_a_delta_link_even_with_many_groups(
+    gateway: GraphGateway, raw: httpx.AsyncClient
+) -> None:
+    """$deltatoken=latest must reach Graph (the SDK's URL template has no such parameter): with more
+    groups than a page holds, a plain initial round would answer a nextLink, not a deltaLink."""
+    for i in range(120):
+        body = {
+            "displayName": f"g{i}",
+            "mailEnabled": False,
+            "mailNickname": f"g{i}",
+            "securityEnabled": True,
+        }
+        assert (await raw.post("/groups", json=body)).status_code == 201
+    baseline = await gateway.group_delta([], None)
+    assert "$deltatoken=" in baseline.delta_link and "latest" not in baseline.delta_link
+    assert baseline.changed == frozenset()
+    quiet = await gateway.group_delta([], baseline.delta_link)
+    assert quiet.changed == frozenset() and quiet.delta_link
+
+
+async def test_audit_window_includes_entries_of_its_last_second(
+    gateway: GraphGateway, raw: httpx.AsyncClient, sim: GraphSim
+) -> None:
+    """Graph stamps entries with fractions of a second; the window's end is rounded up, not down."""
+    sim.tenant.set_now(sim.tenant.now.replace(microsecond=600_000))
+    body = {"displayName": "late", "mailEnabled": False, "mailNickname": "late", "securityEnabled": True}
+    group = (await raw.post("/groups", json=body)).json()
+    until = sim.tenant.now.replace(microsecond=300_000)  # same second, earlier fraction than the entry
+    signals = await gateway.audit_signals(until - timedelta(minutes=5), until + timedelta(microseconds=1))
+    assert any(group["id"] in s.target_ids for s in signals)
