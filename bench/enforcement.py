@@ -211,7 +211,8 @@ def targets_missed(rows: list[dict[str, Any]]) -> list[str]:
     misses += [f"{r['scenario']}: {r['apps_failed']} apps failed" for r in rows if r["apps_failed"]]
     drifted = by["drift_1pct"]
     if drifted["apps_drifted"] < len(drifted["drift_kinds"]):
-        misses.append(f"drift: {drifted['apps_drifted']} of {len(drifted['drift_kinds'])} drifted apps found in one tick")
+        found, injected = drifted["apps_drifted"], len(drifted["drift_kinds"])
+        misses.append(f"drift: {found} of {injected} drifted apps found in one tick")
     misses += [f"{r['scenario']}: peak RSS {r['peak_rss_mb']} MB" for r in rows if r["peak_rss_mb"] >= 300]
     return misses
 
