@@ -28,7 +28,8 @@ from shared.graph.counting import COUNTING, CallStats
 from shared.graph.errors import GraphError, ThrottledError, TransientGraphError, classify
 
 T = TypeVar("T")
-ERROR_MAP: dict[str, Any] = {"XXX": ODataError}
+# Every 4xx and 5xx answer parses as Graph's OData error body.
+ERROR_MAP: dict[str, Any] = {"4XX": ODataError, "5XX": ODataError}
 
 
 class CallRunner:

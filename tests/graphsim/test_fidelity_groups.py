@@ -9,6 +9,7 @@ from msgraph.generated.models.reference_create import ReferenceCreate
 
 from graphsim.directory.shapes import security_identifier
 from tests.graphsim.conftest import assert_graph_error, assert_subset, seed
+from tests.graphsim.doc_examples import AUDIT
 
 # api-reference/v1.0/api/group-post-groups.md, example 2 (owners and members at creation)
 OWNER = "26be1845-4119-4801-a799-aea79d09f1a2"
@@ -280,35 +281,7 @@ async def test_owners_ref_and_audit_trail(http, ctl):
 
 async def test_directory_audits_filters_and_paging(http, ctl):
     # api-reference/v1.0/api/directoryaudit-list.md example 1 entry, seeded then filtered
-    entry = {
-        "id": "id",
-        "category": "UserManagement",
-        "correlationId": "da159bfb-54fa-4092-8a38-6e1fa7870e30",
-        "result": "success",
-        "resultReason": "Successfully added member to group",
-        "activityDisplayName": "Add member to group",
-        "activityDateTime": "2018-01-09T21:20:02.7215374Z",
-        "loggedByService": "Core Directory",
-        "initiatedBy": {
-            "user": {
-                "id": "728309ae-1a37-4937-9afe-e35d964db09b",
-                "displayName": "Audry Oliver",
-                "userPrincipalName": "bob@wingtiptoysonline.com",
-                "ipAddress": "127.0.0.1",
-            },
-            "app": None,
-        },
-        "targetResources": [
-            {
-                "id": "ef7e527d-6c92-4234-8c6d-cf6fdfb57f95",
-                "displayName": "Example.com",
-                "Type": "Group",
-                "modifiedProperties": [],
-                "groupType": "unifiedGroups",
-            }
-        ],
-        "additionalDetails": [{"key": "Additional Detail Name", "value": "Additional Detail Value"}],
-    }
+    entry = dict(AUDIT)
     await seed(ctl, {"directoryAudits": [entry]})
     for text in [
         "activityDateTime ge 2018-01-01T00:00:00Z and activityDateTime le 2018-02-01T00:00:00Z",

@@ -27,6 +27,7 @@ from msgraph_core.requests.batch_request_content import BatchRequestContent
 from msgraph_core.requests.batch_request_item import BatchRequestItem
 
 from tests.graphsim.conftest import assert_graph_error, seed
+from tests.graphsim.doc_examples import AUDIT
 
 # group-list-owners.md: the three owners of the response example
 OWNERS = [
@@ -53,36 +54,6 @@ OWNERS = [
     },
 ]
 GROUP_ID = "02bd9fd6-8f93-4758-87c3-1fb73740a315"
-# directoryaudit-list.md, example 1: the one entry of the response
-AUDIT = {
-    "id": "id",
-    "category": "UserManagement",
-    "correlationId": "da159bfb-54fa-4092-8a38-6e1fa7870e30",
-    "result": "success",
-    "resultReason": "Successfully added member to group",
-    "activityDisplayName": "Add member to group",
-    "activityDateTime": "2018-01-09T21:20:02.7215374Z",
-    "loggedByService": "Core Directory",
-    "initiatedBy": {
-        "user": {
-            "id": "728309ae-1a37-4937-9afe-e35d964db09b",
-            "displayName": "Audry Oliver",
-            "userPrincipalName": "bob@wingtiptoysonline.com",
-            "ipAddress": "127.0.0.1",
-        },
-        "app": None,
-    },
-    "targetResources": [
-        {
-            "id": "ef7e527d-6c92-4234-8c6d-cf6fdfb57f95",
-            "displayName": "Example.com",
-            "Type": "Group",
-            "modifiedProperties": [],
-            "groupType": "unifiedGroups",
-        }
-    ],
-    "additionalDetails": [{"key": "Additional Detail Name", "value": "Additional Detail Value"}],
-}
 
 
 def _owned_group() -> dict[str, Any]:
