@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from graphsim import seeding
 from graphsim.durations import parse_duration
 from graphsim.errors import GraphError
+from graphsim.faults import SETTINGS as FAULT_SETTINGS
 from graphsim.faults import Faults
 from graphsim.http import Route, SimRequest, SimResponse
 from graphsim.odata import parse_datetime
@@ -19,17 +20,7 @@ from graphsim.odata import parse_datetime
 if TYPE_CHECKING:
     from graphsim.app import GraphSim
 
-_FAULT_KEYS = {
-    "latency_ms",
-    "error_rate",
-    "lost_response_rate",
-    "replication_delay_s",
-    "throttle",
-    "read_units_per_10s",
-    "writes_per_150s",
-    "audit_per_10s",
-    "seed",
-}
+_FAULT_KEYS = frozenset(FAULT_SETTINGS)
 
 
 def bad(message: str) -> GraphError:

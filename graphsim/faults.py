@@ -23,6 +23,18 @@ READ_UNITS_PER_10S = 3500.0
 WRITES_PER_150S = 3000.0
 AUDIT_PER_10S = 5.0
 _WRITES = {"POST", "PATCH", "PUT", "DELETE"}
+# What POST /_sim/faults may set, and what GET /_sim/faults shows.
+SETTINGS = (
+    "latency_ms",
+    "error_rate",
+    "lost_response_rate",
+    "replication_delay_s",
+    "throttle",
+    "read_units_per_10s",
+    "writes_per_150s",
+    "audit_per_10s",
+    "seed",
+)
 
 
 @dataclass
@@ -98,18 +110,7 @@ class Faults:
 
     def settings(self) -> dict[str, Any]:
         """The current settings as JSON."""
-        keys = (
-            "latency_ms",
-            "error_rate",
-            "lost_response_rate",
-            "replication_delay_s",
-            "throttle",
-            "read_units_per_10s",
-            "writes_per_150s",
-            "audit_per_10s",
-            "seed",
-        )
-        return {k: getattr(self, k) for k in keys}
+        return {k: getattr(self, k) for k in SETTINGS}
 
     def before(self, req: SimRequest, route_name: str) -> dict[str, str]:
         """Raise a fault before the handler runs; returns headers to add to the response."""
