@@ -196,11 +196,9 @@ async def register_app(
 ) -> Outcome:
     """Register `app` under `profile` (or change its profile); the app must exist in the directory."""
     rules.profile_named(api, profile)
-    if (
-        not is_guid(app)
-        or await api.engine.graph.get_service_principal(ServicePrincipalId(app.lower())) is None
-    ):
-        raise Refusal(422, "app_not_found", "no service principal with this object id")
+    app = await rules.resolve_app(api, app)
+    if not is_guid(app) or await api.engine.graph.get_service_principal(ServicePrincipalId(app)) is None:
+        raise Refusal(422, "app_not_found", "no service principal with this object id or appId")
     repo, app = api.engine.store.registrations, app.lower()
     existing = await repo.find(app)
     wanted = Registration(app, profile, by, now, reason)
@@ -217,6 +215,7 @@ async def _deregister(api: ApiServices, source: str, d: DeregisterApp, now: date
 async def deregister_app(api: ApiServices, app: str, now: datetime) -> Outcome:
     """Remove the explicit registration of `app` (ignored when there is none)."""
     repo = api.engine.store.registrations
+    app = await rules.resolve_app(api, app)
     if not is_guid(app) or await repo.find(app.lower()) is None:
         return Outcome(RequestStatus.IGNORED, 200, {"kind": "ignored", "reason": "the app is not registered"})
     await repo.delete(app.lower())

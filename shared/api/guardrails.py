@@ -32,10 +32,26 @@ class ManagedTarget:
     role_groups: Mapping[str, str]
 
 
-async def managed_app(api: ApiServices, app: str) -> ManagedTarget:
-    """The managed app `app` (service principal object id); 422 app_not_managed otherwise."""
+async def resolve_app(api: ApiServices, app: str) -> str:
+    """The service principal object id for `app`, given as that id or as the application (client) id.
+
+    An id PIM Warden already knows is taken as it is; otherwise the directory is asked whether it is an
+    appId. Anything else comes back unchanged (and is refused by the caller)."""
+    app = app.lower()
     if not is_guid(app):
-        raise Refusal(422, "app_not_managed", "name the app by its service principal object id")
+        return app
+    store = api.engine.store
+    if await store.apps.find(app) is not None or await store.registrations.find(app) is not None:
+        return app
+    sp = await api.engine.graph.find_service_principal_by_app_id(app)
+    return str(sp.id).lower() if sp is not None else app
+
+
+async def managed_app(api: ApiServices, app: str) -> ManagedTarget:
+    """The managed app `app` (service principal object id or appId); 422 app_not_managed otherwise."""
+    if not is_guid(app):
+        raise Refusal(422, "app_not_managed", "name the app by its service principal object id or appId")
+    app = await resolve_app(api, app)
     store = api.engine.store
     record = await store.apps.find(app.lower())
     registration = await store.registrations.find(app.lower())

@@ -124,6 +124,10 @@ class GraphPort(Protocol):
         """The service principal, or None when it does not exist (deleted)."""
         ...
 
+    async def find_service_principal_by_app_id(self, app_id: str) -> ServicePrincipal | None:
+        """The service principal of an application (client) id, or None."""
+        ...
+
     async def group_delta(self, group_ids: Sequence[GroupId], delta_link: str | None) -> GroupDelta:
         """Changes to the given groups (members included) since delta_link. Raises DeltaTokenExpired."""
         ...

@@ -67,6 +67,22 @@ class GraphReads(GraphBase):
             return None
         return mapping.service_principal(data)
 
+    async def find_service_principal_by_app_id(self, app_id: str) -> ServicePrincipal | None:
+        """The service principal of application (client) id `app_id`, or None."""
+        from msgraph.generated.service_principals_with_app_id.service_principals_with_app_id_request_builder import (  # noqa: E501
+            ServicePrincipalsWithAppIdRequestBuilder,
+        )
+
+        # Own copy of the path parameters: the SDK's alternate-key builders share the client's (base.py).
+        builder = ServicePrincipalsWithAppIdRequestBuilder(
+            self._adapter, dict(self.client.path_parameters), app_id
+        )
+        try:
+            data = await self._get(builder, select=mapping.SERVICE_PRINCIPAL_SELECT)
+        except NotFoundError:
+            return None
+        return mapping.service_principal(data)
+
     async def group_delta(self, group_ids: Sequence[GroupId], delta_link: str | None) -> GroupDelta:
         """Which of `group_ids` changed (members included) since `delta_link`.
 

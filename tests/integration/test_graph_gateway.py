@@ -323,3 +323,10 @@ async def test_audit_window_includes_entries_of_its_last_second(
     until = sim.tenant.now.replace(microsecond=300_000)  # same second, earlier fraction than the entry
     signals = await gateway.audit_signals(until - timedelta(minutes=5), until + timedelta(microseconds=1))
     assert any(group["id"] in s.target_ids for s in signals)
+
+
+async def test_service_principal_by_application_id(gateway: GraphGateway, sim: GraphSim) -> None:
+    fin = next(sp for sp in sim.tenant.service_principals.values() if sp["displayName"] == "FinReport SQL")
+    found = await gateway.find_service_principal_by_app_id(fin["appId"])
+    assert found is not None and (found.id, found.display_name) == (fin["id"], "FinReport SQL")
+    assert await gateway.find_service_principal_by_app_id("00000000-0000-4000-8000-000000000000") is None

@@ -183,3 +183,16 @@ async def test_same_ticket_approved_twice_gives_one_grant(env: Env) -> None:
     for _ in range(2):  # two deliveries (two ids) of the same approval
         assert (await send(env, "generic", generic("grant", "RITM7", user=GRACE)))[0] == 202
     assert len(await env.engine.store.grants.list_open(FINREPORT, GRACE)) == 1
+
+
+async def test_an_app_named_by_its_application_id_is_the_same_app(env: Env) -> None:
+    """The generic contract accepts the appId too; the grant lands on the service principal's record."""
+    app_id = next(sp["appId"] for sp in env.sim.tenant.service_principals.values() if sp["id"] == FINREPORT)
+    status, answer = await send(env, "generic", generic("grant", "RITM7", app=app_id.upper(), duration="P7D"))
+    assert status == 202, answer
+    [grant] = await env.engine.store.grants.list_open(FINREPORT)
+    assert (grant.principal_id, grant.ticket_number) == (ADA, "RITM7")
+    status, answer = await send(
+        env, "generic", generic("grant", "RITM8", app="0" * 8 + "-0000-4000-8000-" + "0" * 12)
+    )
+    assert status == 422 and answer["error_code"] == "app_not_managed"
