@@ -27,7 +27,8 @@ class Budgets:
 class LogFigures:
     """Counts from graphsim's request log for one scenario (server side: every attempt is a request)."""
 
-    requests: int
+    requests: int  # Graph requests as its throttle counts them: every inner request of a JSON batch
+    round_trips: int  # successful HTTP exchanges the client waited for (a JSON batch is one)
     reads_ok: int
     writes_ok: int
     throttled_429: int
@@ -38,8 +39,10 @@ def log_figures(entries: Sequence[dict[str, Any]]) -> LogFigures:
     """Count the Graph requests of a scenario ($batch envelopes and control-plane calls excluded)."""
     graph = [e for e in entries if e["route"] != "$batch" and not str(e["path"]).startswith("/_sim/")]
     ok = [e for e in graph if e["status"] != 429]
+    trips = [e for e in entries if not e.get("batch") and not str(e["path"]).startswith("/_sim/")]
     return LogFigures(
         requests=len(graph),
+        round_trips=sum(1 for e in trips if e["status"] != 429),
         reads_ok=sum(1 for e in ok if e["method"] not in WRITES),
         writes_ok=sum(1 for e in ok if e["method"] in WRITES),
         throttled_429=len(graph) - len(ok),
@@ -62,12 +65,12 @@ def consecutive_429(entries: Sequence[dict[str, Any]]) -> int:
 def lower_bound(figures: LogFigures, budgets: Budgets) -> dict[str, float]:
     """The three bounds and their maximum (seconds), for the requests this scenario needed.
 
-    latency: every successful request costs one round trip, `concurrency` of them in flight at once;
+    latency: every successful round trip (a JSON batch is one) waits the latency, `concurrency` in flight;
     writes: what exceeds the full write bucket arrives at its refill rate (writes_per_150s / 150 per s);
     reads: the same for resource units, counting each read at the minimum cost of one unit.
     """
     needed = figures.reads_ok + figures.writes_ok
-    latency = needed * budgets.latency_s / budgets.concurrency
+    latency = figures.round_trips * budgets.latency_s / budgets.concurrency
     write_rate = budgets.writes_per_150s / 150.0
     writes = max(0.0, figures.writes_ok - budgets.writes_per_150s) / write_rate
     read_rate = budgets.read_units_per_10s / 10.0

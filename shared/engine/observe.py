@@ -42,10 +42,12 @@ async def observe_app(
     if sp is None or desired is None or not desired.in_scope:
         return ObservedApp(sp_id, sp, record_state=state)
     recorded = recorded_groups(record)
+    # Independent reads go out together (the gateway sends them as one JSON batch).
+    reading = asyncio.ensure_future(graph.app_role_assignments(sp_id))
     roles = await asyncio.gather(
         *(_observe_role(graph, role.app_role_id, role.group.unique_name, recorded) for role in desired.roles)
     )
-    assignments = await graph.app_role_assignments(sp_id)
+    assignments = await reading
     return ObservedApp(
         sp_id, sp, {role.app_role_id: role for role in roles}, tuple(assignments), record_state=state
     )

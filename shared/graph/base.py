@@ -12,6 +12,7 @@ from msgraph.graph_service_client import GraphServiceClient
 
 from shared.domain.model import ObservedGroup
 from shared.graph import mapping
+from shared.graph.batching import ReadBatcher
 from shared.graph.calls import CallRunner, send_json, with_json_body
 from shared.graph.errors import NotFoundError
 
@@ -33,10 +34,12 @@ class GraphBase:
         *,
         replication_budget_s: float = REPLICATION_BUDGET_S,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        batch_reads: bool = True,
     ) -> None:
         self.client = client
         self.runner = runner or CallRunner()
         self._adapter = client.request_adapter
+        self._batcher = ReadBatcher(self._adapter, self.runner) if batch_reads else None
         self._replication_budget_s = replication_budget_s
         self._sleep = sleep
 
@@ -65,7 +68,10 @@ class GraphBase:
     async def _get(
         self, builder: Any, *, headers: dict[str, str] | None = None, **odata: Any
     ) -> dict[str, Any]:
-        return await self._send(_with_query(builder.to_get_request_information(), headers, odata))
+        info = _with_query(builder.to_get_request_information(), headers, odata)
+        if self._batcher is not None:
+            return await self._batcher.get(info)  # sent in a JSON batch with the reads issued alongside it
+        return await self._send(info)
 
     async def _list(
         self, builder: Any, *, headers: dict[str, str] | None = None, **odata: Any

@@ -74,6 +74,12 @@ class CallRunner:
                 await self._sleep(min(self._base_delay_s * 2 ** (attempt - 1), self._max_wait_s))
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def note_throttled(self, retry_after_s: float) -> None:
+        """A 429 seen outside `run` (an inner answer of a JSON batch): count it and pause everyone."""
+        for stats in (self.stats, *COUNTING.get()):
+            stats.throttled += 1
+        self._pause(retry_after_s)
+
     def _pause(self, seconds: float) -> None:
         if seconds > self._max_wait_s:
             return  # too long to wait inside a run: the caller gets the 429 and the next tick retries

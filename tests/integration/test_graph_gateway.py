@@ -330,3 +330,35 @@ async def test_service_principal_by_application_id(gateway: GraphGateway, sim: G
     found = await gateway.find_service_principal_by_app_id(fin["appId"])
     assert found is not None and (found.id, found.display_name) == (fin["id"], "FinReport SQL")
     assert await gateway.find_service_principal_by_app_id("00000000-0000-4000-8000-000000000000") is None
+
+
+async def test_reads_issued_together_go_out_as_one_json_batch(gateway: GraphGateway, sim: GraphSim) -> None:
+    import asyncio
+
+    fin = next(sp for sp in sim.tenant.service_principals.values() if sp["displayName"] == "FinReport SQL")
+    mark = len(sim.log)
+    found, missing, user = await asyncio.gather(
+        gateway.get_service_principal(fin["id"]),
+        gateway.get_service_principal("00000000-0000-4000-8000-000000000001"),
+        gateway.get_user("ada@contoso.onmicrosoft.com"),
+    )
+    assert found is not None and found.display_name == "FinReport SQL"
+    assert missing is None  # an inner 404 is still "not found"
+    assert user is not None and user.user_principal_name.startswith("ada@")
+    outer = [e for e in list(sim.log)[mark:] if not e.get("batch")]
+    assert [(e["method"], e["route"]) for e in outer] == [("POST", "$batch")]
+    assert gateway.request_count()[1] == 0  # a batch of reads is no write
+
+
+async def test_a_throttled_inner_read_is_sent_again_on_its_own(
+    gateway: GraphGateway, ctl: httpx.AsyncClient
+) -> None:
+    import asyncio
+
+    await ctl.post("/faults", json={"throttle": {"read_units_per_10s": 5}})
+    slow = GraphGateway(
+        gateway.client, CallRunner(base_delay_s=0.0)
+    )  # real waits: buckets refill by wall time
+    users = await asyncio.gather(*(slow.get_user("ada@contoso.onmicrosoft.com") for _ in range(8)))
+    assert all(u is not None for u in users)
+    assert slow.runner.stats.throttled >= 1

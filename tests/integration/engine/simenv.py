@@ -82,8 +82,14 @@ def make_services(
 
 
 def writes_since(sim: GraphSim, mark: int) -> list[dict[str, Any]]:
-    """Graph write requests graphsim saw after log position `mark` (control plane excluded)."""
-    return [r for r in list(sim.log)[mark:] if r["method"] in ("POST", "PATCH", "PUT", "DELETE")]
+    """Graph write requests graphsim saw after log position `mark` (control plane excluded).
+
+    A JSON batch is a POST that writes nothing by itself; graphsim logs each inner request on its own,
+    so an inner write still counts here."""
+    return [
+        r for r in list(sim.log)[mark:]
+        if r["method"] in ("POST", "PATCH", "PUT", "DELETE") and r.get("route") != "$batch"
+    ]
 
 
 def app_by_name(sim: GraphSim, name: str) -> dict[str, Any]:

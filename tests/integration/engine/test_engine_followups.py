@@ -46,8 +46,9 @@ async def test_overlapping_runs_each_count_only_their_own_requests(sim: GraphSim
         enforce(services, "timer"), enforce(services, "resync", only_app=finreport)))
     after = sent(services)
     tick, resync = runs
-    assert (tick.graph_requests, resync.graph_requests) == (
-        tick_alone.graph_requests, resync_alone.graph_requests)
+    # Reads are sent in JSON batches, so how many requests a run needs depends on what it issues at once;
+    # what must hold is that each run counts only its own: together, exactly what the gateway sent.
+    assert tick.graph_requests > 0 and resync.graph_requests > 0
     assert tick.graph_requests + resync.graph_requests == after[0] - before[0]
     assert tick.graph_writes == resync.graph_writes == 0 == after[1] - before[1]
     assert f"graph_requests={resync.graph_requests} " in resync.line()
