@@ -69,6 +69,12 @@ USER = {
 }
 
 
+async def _new_group(http):
+    """A bare security group, created over raw HTTP; its JSON."""
+    body = {"displayName": "A", "mailNickname": "a", "mailEnabled": False, "securityEnabled": True}
+    return (await http.post("/groups", json=body)).json()
+
+
 def _users(*ids):
     return {
         "users": [
@@ -205,12 +211,7 @@ async def test_upsert_by_unique_name(http):
 
 async def test_patch_and_delete_group(http, ctl, sdk):
     # api-reference/v1.0/api/group-update.md (204) and group-delete.md (204)
-    group = (
-        await http.post(
-            "/groups",
-            json={"displayName": "A", "mailNickname": "a", "mailEnabled": False, "securityEnabled": True},
-        )
-    ).json()
+    group = await _new_group(http)
     await sdk.groups.by_group_id(group["id"]).patch(Group(description="Library Assist"))
     assert (await http.get(f"/groups/{group['id']}")).json()["description"] == "Library Assist"
     assert (await http.delete(f"/groups/{group['id']}")).status_code == 204
@@ -222,12 +223,7 @@ async def test_patch_and_delete_group(http, ctl, sdk):
 async def test_members_ref_add_duplicate_remove(http, ctl, sdk):
     # api-reference/v1.0/api/group-post-members.md and group-delete-members.md
     await seed(ctl, _users(*MEMBERS))
-    group = (
-        await http.post(
-            "/groups",
-            json={"displayName": "A", "mailNickname": "a", "mailEnabled": False, "securityEnabled": True},
-        )
-    ).json()
+    group = await _new_group(http)
     ref = {"@odata.id": f"https://graph.microsoft.com/v1.0/directoryObjects/{MEMBERS[0]}"}
     assert (await http.post(f"/groups/{group['id']}/members/$ref", json=ref)).status_code == 204
     assert_graph_error(
@@ -251,12 +247,7 @@ async def test_members_ref_add_duplicate_remove(http, ctl, sdk):
 async def test_owners_ref_and_audit_trail(http, ctl):
     # api-reference/v1.0/api/group-post-owners.md
     await seed(ctl, _users(OWNER))
-    group = (
-        await http.post(
-            "/groups",
-            json={"displayName": "A", "mailNickname": "a", "mailEnabled": False, "securityEnabled": True},
-        )
-    ).json()
+    group = await _new_group(http)
     ref = {"@odata.id": f"https://graph.microsoft.com/v1.0/users/{OWNER}"}
     assert (await http.post(f"/groups/{group['id']}/owners/$ref", json=ref)).status_code == 204
     assert_graph_error(
