@@ -23,9 +23,9 @@ import azure.functions as func
 import jsonschema
 from croniter import croniter
 
-# SchemaStore's host.json schema, handed to the project as reference material beside the checkout
-# (../shared/schemas). CI lays the same folder beside its clone.
-SCHEMA = Path(__file__).resolve().parents[3] / "shared" / "schemas" / "host.json.schema.json"
+# SchemaStore's host.json schema, vendored beside this module (source, version and licence in
+# vendor/README.md): the suite reads nothing outside the checkout.
+SCHEMA = Path(__file__).resolve().parent / "vendor" / "host.json.schema.json"
 SCRIPT_NAME_RE = re.compile(r"^[a-zA-Z0-9_][a-zA-Z0-9_\-]*\.py$")
 SETTING_RE = re.compile(r"%([^%]+)%")
 OUT_RE = re.compile(r"\bOut\[")
