@@ -1,0 +1,1 @@
+"""Microsoft Graph application permissions PIM Warden needs: one manifest (data), read here."""
