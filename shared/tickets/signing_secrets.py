@@ -21,6 +21,9 @@ MAX_SECRETS = 5
 WHSEC_MIN_BYTES, WHSEC_MAX_BYTES = 24, 64
 # Jira admin webhook secrets are used as typed; refuse ones too short to resist guessing.
 RAW_MIN_CHARS, RAW_MAX_CHARS = 16, 256
+# When the platform cannot resolve a Key Vault reference (secret missing, no read access) the app
+# setting keeps the reference text itself; it names the vault and secret, so it is no secret at all.
+KEY_VAULT_REFERENCE_PREFIX = "@microsoft.keyvault("
 
 
 class SecretFormat(StrEnum):
@@ -51,6 +54,10 @@ def parse_secrets(value: str | None, fmt: SecretFormat = SecretFormat.WHSEC) -> 
         raise SignatureError(SignatureErrorCode.BAD_SECRET_CONFIG, "no secret configured")
     if len(items) > MAX_SECRETS:
         raise SignatureError(SignatureErrorCode.BAD_SECRET_CONFIG, f"more than {MAX_SECRETS} secrets")
+    for position, item in enumerate(items, start=1):
+        if item.lower().startswith(KEY_VAULT_REFERENCE_PREFIX):
+            raise _bad(position, "is an unresolved Key Vault reference: the secret is missing or the "
+                       "identity may not read it (Key Vault Secrets User)")
     decode = _decode_whsec if fmt is SecretFormat.WHSEC else _decode_raw
     secrets = tuple(Secret(decode(item, n), n) for n, item in enumerate(items, start=1))
     if len({s.key for s in secrets}) != len(secrets):

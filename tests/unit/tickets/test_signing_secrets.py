@@ -62,3 +62,14 @@ def test_bad_configuration_is_refused_by_position_without_the_value(
     for part in (value or "").split(","):
         if len(part.strip()) > 6:
             assert part.strip() not in str(caught.value) + caught.value.hint + repr(caught.value)
+
+
+@pytest.mark.parametrize("fmt", [SecretFormat.RAW, SecretFormat.WHSEC])
+def test_an_unresolved_key_vault_reference_is_never_a_secret(fmt: SecretFormat) -> None:
+    # Azure leaves the reference text in the setting when it cannot resolve it; as a Jira secret that
+    # text (vault and secret name, nothing secret) would otherwise be a valid 16..256-character key.
+    reference = "@Microsoft.KeyVault(SecretUri=https://kv-x.vault.azure.net/secrets/pimwarden-tickets-jira/)"
+    with pytest.raises(SignatureError) as caught:
+        parse_secrets(reference, fmt)
+    assert caught.value.code.value == "bad_secret_config"
+    assert "unresolved Key Vault reference" in caught.value.hint
