@@ -9,7 +9,7 @@ NODE_STAMP := node_modules/.pimwarden-installed
 # runs on 3.11; pip can't express --ignore-requires-python inside a requirements file, so it lives here.
 WORKER_INDEXER := azure-functions-runtime==1.3.0 azurefunctions-extensions-base==1.2.0
 
-.PHONY: venv node test lint demo bench clean distclean
+.PHONY: venv node test lint demo bench infra clean distclean
 
 venv: $(VENV_STAMP)
 
@@ -35,6 +35,13 @@ test: venv node lint
 
 demo: venv node
 	$(PY) -m devstack.demo
+
+# The deployment's structural tests (also part of `make test`), then the Bicep compiler where the Azure
+# CLI is installed (it is not on machines without access to Microsoft's download CDN).
+infra: venv
+	$(PY) -m pytest tests/infra
+	@if command -v az >/dev/null 2>&1; then az bicep build --file infra/main.bicep --stdout >/dev/null && \
+		echo "az bicep build: ok"; else echo "az not installed: run 'az bicep build --file infra/main.bicep'"; fi
 
 # 1,000 high-value apps on graphsim (25 ms latency, Graph-like throttle); writes bench/results.json.
 bench: venv node

@@ -11,7 +11,8 @@ from shared.tickets.adapters import SOURCES
 from tests.functions.hostcheck import find_app, index, load_module
 
 from .bicep import ROOT, body, parse, resources
-from .deployed import FUNCTION, MAIN, main_scope
+from .deployed import FUNCTION, MAIN, app_settings, main_scope
+from .readme_table import settings_rows
 
 
 def _outputs() -> dict[str, str]:
@@ -55,3 +56,14 @@ def test_there_is_a_webhook_url_output_for_every_ticket_source_and_it_is_the_rou
     prefix = host["extensions"]["http"]["routePrefix"]
     webhooks = {name: value for name, value in _outputs().items() if name.startswith("WEBHOOK_URL_")}
     assert webhooks == {f"WEBHOOK_URL_{s.upper()}": f"${{appUrl}}/{prefix}/tickets/{s}" for s in SOURCES}
+
+
+def test_the_readme_settings_table_marks_exactly_what_the_deployment_sets() -> None:
+    deployed = set(app_settings())
+    rows = settings_rows()
+    wrong = [row.names for row in rows if row.deployed != any(row.mentions(s) for s in deployed)]
+    assert not wrong, f"README 'Deployed' column disagrees with infra/ for {wrong}"
+    ours = {s for s in deployed if s.startswith(("PIMWARDEN_", "PimWardenStorage__"))
+            and not s.endswith("__credential")}  # the identity-connection convention, not ours
+    undocumented = {s for s in ours if not any(row.mentions(s) for row in rows)}
+    assert not undocumented, f"deployed settings missing from the README table: {sorted(undocumented)}"
