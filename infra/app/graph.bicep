@@ -38,6 +38,20 @@ resource operatorApi 'Microsoft.Graph/applications@v1.0' = {
   ]
   api: {
     requestedAccessTokenVersion: 2
+    // One delegated scope, so that a client (Azure CLI, a script) can ask for a user's token at all;
+    // what the user may do is decided by the app roles in the token, not by this scope.
+    oauth2PermissionScopes: [
+      {
+        id: guid(apiAppUniqueName, 'user_impersonation')
+        value: 'user_impersonation'
+        type: 'User'
+        isEnabled: true
+        adminConsentDisplayName: 'Call the PIM Warden operator API'
+        adminConsentDescription: 'Lets the client call the PIM Warden operator API as the signed-in user, within the app roles the user holds.'
+        userConsentDisplayName: 'Call the PIM Warden operator API'
+        userConsentDescription: 'Lets the client call the PIM Warden operator API as you, within the roles you hold.'
+      }
+    ]
   }
   appRoles: [
     {

@@ -94,7 +94,9 @@ def test_the_operator_api_registration_defines_the_roles_the_api_checks() -> Non
     assert [i["type"] for i in ids] == ["guid", "guid"]  # stable across deployments, one per role
     assert ids[0]["parameters"] != ids[1]["parameters"]
     assert app["signInAudience"] == "AzureADMyOrg"
-    assert app["api"] == {"requestedAccessTokenVersion": 2}
+    assert app["api"]["requestedAccessTokenVersion"] == 2
+    (scope_,) = app["api"]["oauth2PermissionScopes"]  # lets a client ask for a user's token
+    assert (scope_["value"], scope_["type"], scope_["isEnabled"]) == ("user_impersonation", "User", True)
     assert app["identifierUris"] == ["identifierUri"]
     uri = main_scope().lookup("identifierUri").path
     assert uri.startswith("api://${tenant().tenantId}/")  # an Entra-accepted form: api://<tenantId>/<string>
