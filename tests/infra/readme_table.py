@@ -39,5 +39,6 @@ def settings_rows() -> list[Row]:
         if not line.startswith("|"):
             break
         cells = [c.strip() for c in line.strip().strip("|").split(" | ")]
-        rows.append(Row(tuple(_NAME.findall(cells[0])), cells[deployed_at] == DEPLOYED_MARK))
+        mark = cells[deployed_at] if len(cells) > deployed_at else ""  # a row added without the column
+        rows.append(Row(tuple(_NAME.findall(cells[0])), mark == DEPLOYED_MARK))
     return rows
