@@ -18,6 +18,12 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 DEFAULT_GRAPH_BASE_URL = "https://graph.microsoft.com/v1.0"
+# Microsoft Graph's service roots: the global service and the national clouds (learn.microsoft.com,
+# "Microsoft Graph national cloud deployments"). The managed identity's Graph token goes to no other host.
+GRAPH_HOSTS = frozenset(
+    {"graph.microsoft.com", "graph.microsoft.us", "dod-graph.microsoft.us", "microsoftgraph.chinacloudapi.cn"}
+)
+GRAPH_VERSION_PATH = "/v1.0"
 STORAGE_CONNECTION = "PimWardenStorage"
 # Longest table suffix used by the state store; a table name is the prefix plus one suffix.
 LONGEST_TABLE_SUFFIX = "registrations"
@@ -42,14 +48,44 @@ class CredentialKind(StrEnum):
 
 
 def is_loopback_url(url: str) -> bool:
-    """True when the URL's host is localhost or a loopback IP address."""
-    host = urlsplit(url).hostname or ""
+    """True when the http(s) URL's host is localhost or a loopback IP address, with no user info
+    (`http://localhost@evil.example/` is evil.example; `http://127.0.0.1.evil.example/` is not an IP)."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a malformed port
+    except ValueError:
+        return False
+    if parts.scheme not in ("http", "https") or "@" in parts.netloc:
+        return False
+    host = parts.hostname or ""
     if host == "localhost":
         return True
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def graph_scope(base_url: str) -> str:
+    """The token scope for a Graph base URL: its own host for a national cloud, else the global one."""
+    host = urlsplit(base_url).hostname or ""
+    return f"https://{host if host in GRAPH_HOSTS else 'graph.microsoft.com'}/.default"
+
+
+def redact_url(url: str | None) -> str | None:
+    """The URL without user info, query string or fragment (a SAS token lives in the query): safe to
+    show or log. Text that is not a URL is replaced whole."""
+    if url is None:
+        return None
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return "<redacted>"
+    if not parts.scheme or not parts.hostname:
+        return "<redacted>"
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return f"{parts.scheme}://{host}{f':{port}' if port else ''}{parts.path}"
 
 
 @dataclass(frozen=True)
@@ -130,13 +166,13 @@ class Settings:
         """Every setting as plain data, with secrets replaced by a marker; safe to log."""
         storage = self.storage
         return {
-            "graph_base_url": self.graph_base_url,
+            "graph_base_url": redact_url(self.graph_base_url),
             "credential": self.credential.value,
             "identity_client_id": self.identity_client_id,
             "storage": {
                 "connection_string": "<redacted>" if storage.connection_string else None,
-                "table_service_uri": storage.table_service_uri,
-                "queue_service_uri": storage.queue_service_uri,
+                "table_service_uri": redact_url(storage.table_service_uri),
+                "queue_service_uri": redact_url(storage.queue_service_uri),
                 "client_id": storage.client_id,
             },
             "table_prefix": self.table_prefix,
@@ -151,10 +187,10 @@ class Settings:
     def describe(self) -> dict[str, Any]:
         """What the health endpoint shows: which parts are configured and how, never a secret."""
         return {
-            "graph": {"base_url": self.graph_base_url, "credential": self.credential.value},
+            "graph": {"base_url": redact_url(self.graph_base_url), "credential": self.credential.value},
             "storage": {
                 "mode": "connection-string" if self.storage.uses_connection_string else "managed-identity",
-                "table_endpoint": self.storage.table_endpoint(),
+                "table_endpoint": redact_url(self.storage.table_endpoint()),
                 "table_prefix": self.table_prefix,
             },
         }
@@ -261,18 +297,35 @@ def _read_storage(r: SettingsReader) -> StorageSettings:
 
 
 def _check_graph_url(value: str) -> str | None:
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError:
+        return "must be an absolute http(s) URL, e.g. https://graph.microsoft.com/v1.0"
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return "must be an absolute http(s) URL, e.g. https://graph.microsoft.com/v1.0"
-    if parts.scheme == "http" and not is_loopback_url(value):
+    if "@" in parts.netloc or parts.query or parts.fragment:
+        return "must not carry user info, a query string or a fragment"
+    if is_loopback_url(value):
+        return None
+    if parts.scheme != "https":
         return "must use https (plain http is only allowed on loopback, for a local Graph stand-in)"
+    if parts.hostname not in GRAPH_HOSTS or port not in (None, 443):
+        return "must be a Microsoft Graph host (" + ", ".join(sorted(GRAPH_HOSTS)) + ") or loopback"
+    if parts.path.rstrip("/") != GRAPH_VERSION_PATH:
+        return f"must end in {GRAPH_VERSION_PATH}, e.g. https://{parts.hostname}{GRAPH_VERSION_PATH}"
     return None
 
 
 def _check_https_url(value: str) -> str | None:
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        parts = urlsplit("")
     if parts.scheme != "https" or not parts.hostname:
         return "must be an https URL (managed identity tokens are refused over http)"
+    if "@" in parts.netloc or parts.query:
+        return "must be the service URI alone, without user info or a query string (no SAS token)"
     return None
 
 
