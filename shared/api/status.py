@@ -6,6 +6,11 @@ another open ticket still covers them); a registration once the app's record is 
 reconciled after the request. The PIM schedule request id is taken from the engine's audit entry for
 the grant when it records one. Results that are final are written back, so the next look is a point
 read.
+
+The route is open to any Functions key holder (the ticket systems hold one), so it answers only what a
+sender needs to follow its own request (`sender_view`): what was decided, the times, PIM's outcome and
+request id, why it was refused or ignored. Object ids of users and groups, grant ids, other tickets
+covering the same user and the engine's error text stay in the operator API.
 """
 
 from __future__ import annotations
@@ -43,11 +48,29 @@ async def request_status(api: ApiServices, rid: str) -> Answer:
         "source": source,
         "status": status.value,
         "received": record.created.isoformat(),
-        "detail": detail,
+        "detail": sender_view(detail),
     }
     if record.status is RequestStatus.REFUSED:
-        body["refused"] = json.loads(record.answer_body or "{}")
+        refused = json.loads(record.answer_body or "{}")
+        body["refused"] = {k: refused[k] for k in _REFUSAL_FIELDS if k in refused}
     return Answer(200, body)
+
+
+_DETAIL_FIELDS = ("kind", "app", "role", "profile", "starts", "ends", "reason")
+_PIM_FIELDS = ("eligible", "start", "end", "request_id")
+_REFUSAL_FIELDS = ("error_code", "message", "errors")
+
+
+def sender_view(detail: dict[str, Any]) -> dict[str, Any]:
+    """The part of a request's facts its sender may see (allow-list; see the module doc)."""
+    view = {k: detail[k] for k in _DETAIL_FIELDS if k in detail}
+    if isinstance(detail.get("pim"), dict):
+        view["pim"] = {k: detail["pim"][k] for k in _PIM_FIELDS if k in detail["pim"]}
+    if "still_covered_by" in detail:
+        view["still_covered"] = bool(detail["still_covered_by"])
+    if detail.get("last_error"):
+        view["problem"] = "the last reconcile of the app failed; operators see why in /api/apps/{appId}"
+    return view
 
 
 async def _check(
