@@ -24,6 +24,7 @@ from typing import Any
 from shared.api.answers import Answer, Refusal
 from shared.api.request_ids import parse_request_id
 from shared.api.wiring import ApiServices
+from shared.clock import iso_time, iso_time_or_none
 from shared.domain.ids import GroupId
 from shared.storage import AppStatus, ConcurrencyError, InboundRequest, RequestStatus
 
@@ -47,7 +48,7 @@ async def request_status(api: ApiServices, rid: str) -> Answer:
         "request_id": rid,
         "source": source,
         "status": status.value,
-        "received": record.created.isoformat(),
+        "received": iso_time(record.created),
         "detail": sender_view(detail),
     }
     if record.status is RequestStatus.REFUSED:
@@ -112,8 +113,8 @@ async def _eligible(api: ApiServices, groups: list[str], principal: str) -> dict
                 return {
                     "eligible": True,
                     "group": group,
-                    "start": item.start.isoformat(),
-                    "end": item.end.isoformat() if item.end else None,
+                    "start": iso_time(item.start),
+                    "end": iso_time_or_none(item.end),
                 }
     return None
 

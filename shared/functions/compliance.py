@@ -26,6 +26,7 @@ import azure.functions as func
 from shared.api.answers import Answer
 from shared.api.http import handle, headers_of
 from shared.api.wiring import ApiServices
+from shared.clock import json_default
 from shared.compliance import service
 from shared.compliance.retention import DEFAULT_RETENTION_DAYS
 from shared.compliance.service import BadToken, ComplianceServices, ReportFormat, UnknownApp
@@ -209,4 +210,5 @@ def _bad(error: BadParameter) -> func.HttpResponse:
 
 
 def _json(body: dict[str, Any], status: int) -> func.HttpResponse:
-    return func.HttpResponse(json.dumps(body, default=str), status_code=status, mimetype="application/json")
+    return func.HttpResponse(json.dumps(body, default=json_default), status_code=status,
+                             mimetype="application/json")
