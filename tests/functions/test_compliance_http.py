@@ -12,17 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import azure.functions as func
-import httpx
 import jsonschema
 import pytest
 from azure.functions.timer import TimerRequest
 
 from shared.api import wiring
-from shared.api.bearer import JwksCache, TokenValidator
 from shared.compliance.service import ComplianceConfig, ComplianceServices
 from shared.functions import compliance as fn
 from shared.storage import StateStore
-from tests.functions.api.conftest import JWKS_URL, config, jwks, token
+from tests.functions.api.conftest import install_reader_tokens, token
 from tests.integration.engine.simenv import SimClock, demo_sim
 from tests.integration.test_compliance_collect import WARDEN_SP, Env, make_env
 
@@ -37,9 +35,7 @@ async def env(state_store: StateStore, monkeypatch: pytest.MonkeyPatch) -> Async
     services = ComplianceServices(engine, made.events, made.reads,
                                   ComplianceConfig(warden_principal_ids=frozenset({WARDEN_SP})))
     monkeypatch.setattr(fn, "compliance_services", lambda: services)
-    transport = httpx.MockTransport(lambda request: httpx.Response(200, json=jwks()))
-    tokens = TokenValidator(config().tokens, JwksCache(JWKS_URL, transport=transport))
-    wiring.install(wiring.ApiServices(engine, config(), None, tokens))  # type: ignore[arg-type]
+    install_reader_tokens(engine)
     try:
         yield made
     finally:
