@@ -8,22 +8,16 @@ Secrets (the storage connection string's key) never appear in `repr`, `redacted(
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
+
+from shared.url_rules import check_graph_url, check_https_url, is_loopback_url, redact_url
 
 DEFAULT_GRAPH_BASE_URL = "https://graph.microsoft.com/v1.0"
-# Microsoft Graph's service roots: the global service and the national clouds (learn.microsoft.com,
-# "Microsoft Graph national cloud deployments"). The managed identity's Graph token goes to no other host.
-GRAPH_HOSTS = frozenset(
-    {"graph.microsoft.com", "graph.microsoft.us", "dod-graph.microsoft.us", "microsoftgraph.chinacloudapi.cn"}
-)
-GRAPH_VERSION_PATH = "/v1.0"
 STORAGE_CONNECTION = "PimWardenStorage"
 # Longest table suffix used by the state store; a table name is the prefix plus one suffix.
 LONGEST_TABLE_SUFFIX = "registrations"
@@ -45,47 +39,6 @@ class SettingsError(ValueError):
 class CredentialKind(StrEnum):
     MANAGED_IDENTITY = "managed-identity"
     STATIC_DEV_TOKEN = "static-dev-token"  # noqa: S105 - a mode name, not a secret
-
-
-def is_loopback_url(url: str) -> bool:
-    """True when the http(s) URL's host is localhost or a loopback IP address, with no user info
-    (`http://localhost@evil.example/` is evil.example; `http://127.0.0.1.evil.example/` is not an IP)."""
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError for a malformed port
-    except ValueError:
-        return False
-    if parts.scheme not in ("http", "https") or "@" in parts.netloc:
-        return False
-    host = parts.hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def graph_scope(base_url: str) -> str:
-    """The token scope for a Graph base URL: its own host for a national cloud, else the global one."""
-    host = urlsplit(base_url).hostname or ""
-    return f"https://{host if host in GRAPH_HOSTS else 'graph.microsoft.com'}/.default"
-
-
-def redact_url(url: str | None) -> str | None:
-    """The URL without user info, query string or fragment (a SAS token lives in the query): safe to
-    show or log. Text that is not a URL is replaced whole."""
-    if url is None:
-        return None
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return "<redacted>"
-    if not parts.scheme or not parts.hostname:
-        return "<redacted>"
-    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
-    return f"{parts.scheme}://{host}{f':{port}' if port else ''}{parts.path}"
 
 
 @dataclass(frozen=True)
@@ -136,7 +89,7 @@ class Settings:
     def from_env(cls, env: Mapping[str, str]) -> Settings:
         """Read and validate every setting; raise SettingsError naming each bad one."""
         r = SettingsReader(env)
-        graph_url = r.text("PIMWARDEN_GRAPH_BASE_URL", DEFAULT_GRAPH_BASE_URL, _check_graph_url)
+        graph_url = r.text("PIMWARDEN_GRAPH_BASE_URL", DEFAULT_GRAPH_BASE_URL, check_graph_url)
         credential = r.choice("PIMWARDEN_CREDENTIAL", CredentialKind, CredentialKind.MANAGED_IDENTITY)
         if credential is CredentialKind.STATIC_DEV_TOKEN and graph_url and not is_loopback_url(graph_url):
             r.problem("PIMWARDEN_CREDENTIAL", "static-dev-token is only allowed with a loopback "
@@ -283,8 +236,8 @@ class SettingsReader:
 
 def _read_storage(r: SettingsReader) -> StorageSettings:
     conn = r.optional(STORAGE_CONNECTION, _check_connection_string)
-    table_uri = r.optional(f"{STORAGE_CONNECTION}__tableServiceUri", _check_https_url)
-    queue_uri = r.optional(f"{STORAGE_CONNECTION}__queueServiceUri", _check_https_url)
+    table_uri = r.optional(f"{STORAGE_CONNECTION}__tableServiceUri", check_https_url)
+    queue_uri = r.optional(f"{STORAGE_CONNECTION}__queueServiceUri", check_https_url)
     client_id = r.optional(f"{STORAGE_CONNECTION}__clientId", _check_guid)
     raw_conn, raw_uri = r.raw(STORAGE_CONNECTION), r.raw(f"{STORAGE_CONNECTION}__tableServiceUri")
     if raw_conn and raw_uri:
@@ -294,39 +247,6 @@ def _read_storage(r: SettingsReader) -> StorageSettings:
         r.problem(STORAGE_CONNECTION, f"missing: set {STORAGE_CONNECTION} to a storage connection string "
                   f"or {STORAGE_CONNECTION}__tableServiceUri to https://<account>.table.core.windows.net")
     return StorageSettings(conn, table_uri, queue_uri, client_id)
-
-
-def _check_graph_url(value: str) -> str | None:
-    try:
-        parts = urlsplit(value)
-        port = parts.port
-    except ValueError:
-        return "must be an absolute http(s) URL, e.g. https://graph.microsoft.com/v1.0"
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return "must be an absolute http(s) URL, e.g. https://graph.microsoft.com/v1.0"
-    if "@" in parts.netloc or parts.query or parts.fragment:
-        return "must not carry user info, a query string or a fragment"
-    if is_loopback_url(value):
-        return None
-    if parts.scheme != "https":
-        return "must use https (plain http is only allowed on loopback, for a local Graph stand-in)"
-    if parts.hostname not in GRAPH_HOSTS or port not in (None, 443):
-        return "must be a Microsoft Graph host (" + ", ".join(sorted(GRAPH_HOSTS)) + ") or loopback"
-    if parts.path.rstrip("/") != GRAPH_VERSION_PATH:
-        return f"must end in {GRAPH_VERSION_PATH}, e.g. https://{parts.hostname}{GRAPH_VERSION_PATH}"
-    return None
-
-
-def _check_https_url(value: str) -> str | None:
-    try:
-        parts = urlsplit(value)
-    except ValueError:
-        parts = urlsplit("")
-    if parts.scheme != "https" or not parts.hostname:
-        return "must be an https URL (managed identity tokens are refused over http)"
-    if "@" in parts.netloc or parts.query:
-        return "must be the service URI alone, without user info or a query string (no SAS token)"
-    return None
 
 
 def _check_guid(value: str) -> str | None:

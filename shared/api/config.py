@@ -12,11 +12,11 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
-from shared.settings import SettingsError, SettingsReader, is_loopback_url
+from shared.settings import SettingsError, SettingsReader
 from shared.tickets.adapters import SOURCES
 from shared.tickets.signatures import SchemeName
+from shared.url_rules import is_https_or_loopback_url
 
 DEFAULT_READER_ROLE = "PimWarden.Reader"
 DEFAULT_OPERATOR_ROLE = "PimWarden.Operator"
@@ -103,7 +103,7 @@ def _tokens(r: SettingsReader) -> TokenSettings:
     jwks = r.raw("PIMWARDEN_API_JWKS_URL")
     if jwks is None and tenant:
         jwks = f"https://login.microsoftonline.com/{tenant}/discovery/v2.0/keys"
-    if jwks is not None and not _is_key_set_url(jwks):
+    if jwks is not None and not is_https_or_loopback_url(jwks):
         r.problem("PIMWARDEN_API_JWKS_URL", "must be an https URL without user info (http only on loopback)")
     return TokenSettings(
         tenant_id=tenant,
@@ -113,17 +113,6 @@ def _tokens(r: SettingsReader) -> TokenSettings:
         reader_role=r.raw("PIMWARDEN_API_READER_ROLE") or DEFAULT_READER_ROLE,
         operator_role=r.raw("PIMWARDEN_API_OPERATOR_ROLE") or DEFAULT_OPERATOR_ROLE,
     )
-
-
-def _is_key_set_url(url: str) -> bool:
-    if is_loopback_url(url):
-        return True
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError for a malformed port
-    except ValueError:
-        return False
-    return parts.scheme == "https" and bool(parts.hostname) and "@" not in parts.netloc
 
 
 def _items(value: str | None) -> list[str]:

@@ -20,7 +20,7 @@ from msgraph.graph_service_client import GraphServiceClient
 from msgraph_core import APIVersion, GraphClientFactory
 from msgraph_core.middleware.options import GraphTelemetryHandlerOption
 
-from shared.settings import graph_scope
+from shared.url_rules import graph_scope
 
 
 def _middleware_options() -> dict[str, RequestOption]:

@@ -8,14 +8,8 @@ import pytest
 
 from shared.api.config import ApiConfig
 from shared.graph.client import build_graph_client
-from shared.settings import (
-    Settings,
-    SettingsError,
-    StorageSettings,
-    graph_scope,
-    is_loopback_url,
-    redact_url,
-)
+from shared.settings import Settings, SettingsError, StorageSettings
+from shared.url_rules import graph_scope, is_loopback_url, redact_url
 
 CONN = "UseDevelopmentStorage=true"
 SAS = "sv=2024-05-04&ss=t&sig=SeCrEtSiGnAtUrE%3D"
