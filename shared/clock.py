@@ -29,3 +29,23 @@ class FixedClock:
 
     def advance(self, delta: timedelta) -> None:
         self.current += delta
+
+
+def iso_time(value: datetime) -> str:
+    """How every time PIM Warden answers with is written: ISO-8601 in UTC, offset included (`+00:00`).
+
+    A naive value is taken as UTC (Graph documents its timestamps as UTC) rather than sent without an
+    offset, which a reader would take as its own local time.
+    """
+    aware = value if value.utcoffset() is not None else value.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).isoformat()
+
+
+def iso_time_or_none(value: datetime | None) -> str | None:
+    """`iso_time`, or None for no time (an open end)."""
+    return None if value is None else iso_time(value)
+
+
+def json_default(value: object) -> str:
+    """`json.dumps(default=...)` for answers: times through `iso_time`, anything else as text."""
+    return iso_time(value) if isinstance(value, datetime) else str(value)

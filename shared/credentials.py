@@ -23,7 +23,8 @@ from azure.core.credentials import AccessToken, AccessTokenInfo
 from azure.core.credentials_async import AsyncTokenCredential
 from azure.identity.aio import DefaultAzureCredential
 
-from shared.settings import CredentialKind, Settings, is_loopback_url
+from shared.settings import CredentialKind, Settings
+from shared.url_rules import is_loopback_url
 
 # Fixed, public ids of the dev caller; local.settings.sample.json names the same service principal in
 # PIMWARDEN_SERVICE_PRINCIPAL_ID so the engine recognises its own writes on graphsim.

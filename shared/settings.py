@@ -8,14 +8,14 @@ Secrets (the storage connection string's key) never appear in `repr`, `redacted(
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
+
+from shared.url_rules import check_graph_url, check_https_url, is_loopback_url, redact_url
 
 DEFAULT_GRAPH_BASE_URL = "https://graph.microsoft.com/v1.0"
 STORAGE_CONNECTION = "PimWardenStorage"
@@ -39,17 +39,6 @@ class SettingsError(ValueError):
 class CredentialKind(StrEnum):
     MANAGED_IDENTITY = "managed-identity"
     STATIC_DEV_TOKEN = "static-dev-token"  # noqa: S105 - a mode name, not a secret
-
-
-def is_loopback_url(url: str) -> bool:
-    """True when the URL's host is localhost or a loopback IP address."""
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 @dataclass(frozen=True)
@@ -100,7 +89,7 @@ class Settings:
     def from_env(cls, env: Mapping[str, str]) -> Settings:
         """Read and validate every setting; raise SettingsError naming each bad one."""
         r = SettingsReader(env)
-        graph_url = r.text("PIMWARDEN_GRAPH_BASE_URL", DEFAULT_GRAPH_BASE_URL, _check_graph_url)
+        graph_url = r.text("PIMWARDEN_GRAPH_BASE_URL", DEFAULT_GRAPH_BASE_URL, check_graph_url)
         credential = r.choice("PIMWARDEN_CREDENTIAL", CredentialKind, CredentialKind.MANAGED_IDENTITY)
         if credential is CredentialKind.STATIC_DEV_TOKEN and graph_url and not is_loopback_url(graph_url):
             r.problem("PIMWARDEN_CREDENTIAL", "static-dev-token is only allowed with a loopback "
@@ -130,13 +119,13 @@ class Settings:
         """Every setting as plain data, with secrets replaced by a marker; safe to log."""
         storage = self.storage
         return {
-            "graph_base_url": self.graph_base_url,
+            "graph_base_url": redact_url(self.graph_base_url),
             "credential": self.credential.value,
             "identity_client_id": self.identity_client_id,
             "storage": {
                 "connection_string": "<redacted>" if storage.connection_string else None,
-                "table_service_uri": storage.table_service_uri,
-                "queue_service_uri": storage.queue_service_uri,
+                "table_service_uri": redact_url(storage.table_service_uri),
+                "queue_service_uri": redact_url(storage.queue_service_uri),
                 "client_id": storage.client_id,
             },
             "table_prefix": self.table_prefix,
@@ -151,10 +140,10 @@ class Settings:
     def describe(self) -> dict[str, Any]:
         """What the health endpoint shows: which parts are configured and how, never a secret."""
         return {
-            "graph": {"base_url": self.graph_base_url, "credential": self.credential.value},
+            "graph": {"base_url": redact_url(self.graph_base_url), "credential": self.credential.value},
             "storage": {
                 "mode": "connection-string" if self.storage.uses_connection_string else "managed-identity",
-                "table_endpoint": self.storage.table_endpoint(),
+                "table_endpoint": redact_url(self.storage.table_endpoint()),
                 "table_prefix": self.table_prefix,
             },
         }
@@ -247,8 +236,8 @@ class SettingsReader:
 
 def _read_storage(r: SettingsReader) -> StorageSettings:
     conn = r.optional(STORAGE_CONNECTION, _check_connection_string)
-    table_uri = r.optional(f"{STORAGE_CONNECTION}__tableServiceUri", _check_https_url)
-    queue_uri = r.optional(f"{STORAGE_CONNECTION}__queueServiceUri", _check_https_url)
+    table_uri = r.optional(f"{STORAGE_CONNECTION}__tableServiceUri", check_https_url)
+    queue_uri = r.optional(f"{STORAGE_CONNECTION}__queueServiceUri", check_https_url)
     client_id = r.optional(f"{STORAGE_CONNECTION}__clientId", _check_guid)
     raw_conn, raw_uri = r.raw(STORAGE_CONNECTION), r.raw(f"{STORAGE_CONNECTION}__tableServiceUri")
     if raw_conn and raw_uri:
@@ -258,22 +247,6 @@ def _read_storage(r: SettingsReader) -> StorageSettings:
         r.problem(STORAGE_CONNECTION, f"missing: set {STORAGE_CONNECTION} to a storage connection string "
                   f"or {STORAGE_CONNECTION}__tableServiceUri to https://<account>.table.core.windows.net")
     return StorageSettings(conn, table_uri, queue_uri, client_id)
-
-
-def _check_graph_url(value: str) -> str | None:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return "must be an absolute http(s) URL, e.g. https://graph.microsoft.com/v1.0"
-    if parts.scheme == "http" and not is_loopback_url(value):
-        return "must use https (plain http is only allowed on loopback, for a local Graph stand-in)"
-    return None
-
-
-def _check_https_url(value: str) -> str | None:
-    parts = urlsplit(value)
-    if parts.scheme != "https" or not parts.hostname:
-        return "must be an https URL (managed identity tokens are refused over http)"
-    return None
 
 
 def _check_guid(value: str) -> str | None:

@@ -3,6 +3,8 @@
 `azurite` starts Azurite through devstack (free ports, in-memory data) unless
 PIMWARDEN_TEST_STORAGE_CONNECTION names a storage account to use instead; it yields the
 connection string. `state_store` gives each test its own table prefix and drops the tables after.
+Every test runs behind the loopback guard (tests/netguard.py): an attempt to reach anything else
+fails the test, even when the library making it swallows the error.
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ import pytest
 from hypothesis import settings
 
 from shared.storage import RetryPolicy, StateStore
+from tests import netguard
+
+netguard.install()
 
 EXTERNAL_STORAGE = "PIMWARDEN_TEST_STORAGE_CONNECTION"
 
@@ -22,6 +27,16 @@ EXTERNAL_STORAGE = "PIMWARDEN_TEST_STORAGE_CONNECTION"
 # desk hypothesis explores new examples each run (that is how it finds bugs; pin them with a test).
 settings.register_profile("ci", derandomize=True, print_blob=True)
 settings.load_profile("ci" if os.environ.get("CI") else "default")
+
+
+@pytest.fixture(autouse=True)
+def loopback_only() -> Iterator[list[str]]:
+    """Fail the test when it tried to open a connection (or look up a name) off loopback."""
+    netguard.blocked.clear()
+    yield netguard.blocked
+    attempts, netguard.blocked[:] = list(netguard.blocked), []
+    if attempts:
+        pytest.fail("tests only touch loopback; blocked: " + "; ".join(attempts), pytrace=False)
 
 
 async def _no_sleep(_: float) -> None:

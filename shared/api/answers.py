@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from shared.graph.errors import GraphError
+
 RETRY_AFTER_SECONDS = 30
 
 
@@ -59,3 +61,10 @@ class Refusal(Exception):
 def unavailable(error_code: str = "storage_unavailable", message: str = "try again later") -> Refusal:
     """503 with Retry-After: nothing was recorded (or the work is in flight); the sender should retry."""
     return Refusal(503, error_code, message, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
+def unavailable_for(error: Exception) -> Refusal:
+    """503 naming what is down: Microsoft Graph (`directory_unavailable`) or storage."""
+    if isinstance(error, GraphError):
+        return unavailable("directory_unavailable", "Microsoft Graph did not answer; try again later")
+    return unavailable()

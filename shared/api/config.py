@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from shared.settings import SettingsError, SettingsReader
 from shared.tickets.adapters import SOURCES
 from shared.tickets.signatures import SchemeName
+from shared.url_rules import is_https_or_loopback_url
 
 DEFAULT_READER_ROLE = "PimWarden.Reader"
 DEFAULT_OPERATOR_ROLE = "PimWarden.Operator"
@@ -102,8 +103,8 @@ def _tokens(r: SettingsReader) -> TokenSettings:
     jwks = r.raw("PIMWARDEN_API_JWKS_URL")
     if jwks is None and tenant:
         jwks = f"https://login.microsoftonline.com/{tenant}/discovery/v2.0/keys"
-    if jwks is not None and not jwks.startswith(("https://", "http://127.0.0.1", "http://localhost")):
-        r.problem("PIMWARDEN_API_JWKS_URL", "must be an https URL")
+    if jwks is not None and not is_https_or_loopback_url(jwks):
+        r.problem("PIMWARDEN_API_JWKS_URL", "must be an https URL without user info (http only on loopback)")
     return TokenSettings(
         tenant_id=tenant,
         audiences=tuple(_items(r.raw("PIMWARDEN_API_AUDIENCE"))),

@@ -15,7 +15,7 @@ import azure.functions as func
 from azure.core.exceptions import AzureError
 
 from shared.api import wiring
-from shared.api.answers import Answer, Refusal, unavailable
+from shared.api.answers import Answer, Refusal, unavailable, unavailable_for
 from shared.api.wiring import ApiServices
 from shared.graph.errors import GraphError
 from shared.settings import SettingsError
@@ -36,7 +36,7 @@ async def handle(service: Service) -> func.HttpResponse:
         answer = unavailable().answer()
     except GraphError as error:
         log.warning("directory unavailable: %s", type(error).__name__)
-        answer = unavailable("directory_unavailable").answer()
+        answer = unavailable_for(error).answer()
     except SettingsError as error:
         log.error("settings: %s", "; ".join(p.split(":", 1)[0] for p in error.problems))
         answer = unavailable("not_configured", "the service's settings are invalid").answer()

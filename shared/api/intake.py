@@ -23,7 +23,7 @@ from typing import Any
 
 from azure.core.exceptions import AzureError
 
-from shared.api.answers import Answer, Refusal, unavailable
+from shared.api.answers import Answer, Refusal, unavailable, unavailable_for
 from shared.api.changes import Outcome, apply_decision
 from shared.api.event_time import event_time
 from shared.api.reconcile_queue import ReconcileMessage
@@ -130,7 +130,7 @@ async def _first(
         outcome = Outcome(RequestStatus.REFUSED, refusal.status, refusal.body())
     except (StorageError, AzureError, GraphError) as error:
         log.warning("ticket %s: %s after recording; a retry takes over", record.source, type(error).__name__)
-        raise unavailable() from error
+        raise unavailable_for(error) from error
     answer = _answer(outcome, rid)
     try:
         await _finish(api, record, outcome, answer, now)

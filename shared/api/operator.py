@@ -17,9 +17,10 @@ from shared.api.answers import Answer, Refusal
 from shared.api.bearer import Operator
 from shared.api.reconcile_queue import ReconcileMessage
 from shared.api.wiring import ApiServices
+from shared.clock import iso_time, iso_time_or_none
 from shared.domain.ids import GroupId
 from shared.engine.reconcile import AppResult
-from shared.engine.run import enforce, reconcile_guarded
+from shared.engine.run import RunSummary, enforce, reconcile_guarded
 from shared.storage import AuditEvent, ManagedApp
 from shared.tickets.formats import PROFILE, is_guid, matches
 
@@ -30,25 +31,33 @@ async def resync(api: ApiServices, who: Operator, app_id: str | None, *, dry_run
     """Re-sync one app or all; a dry run returns the plan and changes nothing."""
     if app_id is not None and not is_guid(app_id):
         raise Refusal(404, "unknown_app", "apps are named by service principal object id")
-    engine = api.engine
     if dry_run:
-        budget = float(api.config.inline_budget_seconds)
-        summary = await enforce(
-            engine, who.cause, only_app=app_id and app_id.lower(), dry_run=True, budget_s=budget
-        )
-        return Answer(
-            200,
-            {
-                "dry_run": True,
-                "apps": [_result(r) for r in summary.results],
-                "not_reached": summary.not_reached,
-            },
-        )
+        return await _dry_run(api, who, app_id and app_id.lower())
     await _audit(api, app_id or "_tenant", "ResyncRequested", who)
     if app_id is None:
         await api.queue.send(ReconcileMessage(who.cause, None, full=True))
         return Answer(202, {"status": "queued", "look": "/api/apps"}, {"Location": "/api/apps"})
     return await _inline(api, who, app_id.lower())
+
+
+async def _dry_run(api: ApiServices, who: Operator, app_id: str | None) -> Answer:
+    """The plan, shared with concurrent and recent dry runs of the same scope (shared.api.plan_sharing)."""
+    engine, budget = api.engine, float(api.config.inline_budget_seconds)
+
+    async def plan() -> RunSummary:
+        return await enforce(engine, who.cause, only_app=app_id, dry_run=True, budget_s=budget)
+
+    shared = await api.plans.get(app_id or "*", plan, engine.clock.now)
+    return Answer(
+        200,
+        {
+            "dry_run": True,
+            "planned_at": iso_time(shared.made_at),
+            "shared": shared.reused,
+            "apps": [_result(r) for r in shared.value.results],
+            "not_reached": shared.value.not_reached,
+        },
+    )
 
 
 async def _inline(api: ApiServices, who: Operator, app_id: str) -> Answer:
@@ -112,7 +121,7 @@ async def app_detail(api: ApiServices, app_id: str) -> Answer:
         body["registration"] = {
             "profile": registration.profile,
             "by": registration.registered_by,
-            "at": registration.registered_at.isoformat(),
+            "at": iso_time(registration.registered_at),
             "reason": registration.reason,
         }
     body["eligible"] = await _eligible_members(api, app)
@@ -139,7 +148,7 @@ async def _eligible_members(api: ApiServices, app: ManagedApp | None) -> list[di
                 "principal": e.principal_id,
                 "role": role,
                 "group": group,
-                "start": e.start.isoformat(),
+                "start": iso_time(e.start),
                 "end": _iso(e.end),
             }
             for e in state.eligibilities
@@ -193,5 +202,4 @@ async def _audit(api: ApiServices, app_id: str, action: str, who: Operator) -> N
     )
 
 
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
+_iso = iso_time_or_none

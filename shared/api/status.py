@@ -6,6 +6,11 @@ another open ticket still covers them); a registration once the app's record is 
 reconciled after the request. The PIM schedule request id is taken from the engine's audit entry for
 the grant when it records one. Results that are final are written back, so the next look is a point
 read.
+
+The route is open to any Functions key holder (the ticket systems hold one), so it answers only what a
+sender needs to follow its own request (`sender_view`): what was decided, the times, PIM's outcome and
+request id, why it was refused or ignored. Object ids of users and groups, grant ids, other tickets
+covering the same user and the engine's error text stay in the operator API.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from typing import Any
 from shared.api.answers import Answer, Refusal
 from shared.api.request_ids import parse_request_id
 from shared.api.wiring import ApiServices
+from shared.clock import iso_time, iso_time_or_none
 from shared.domain.ids import GroupId
 from shared.storage import AppStatus, ConcurrencyError, InboundRequest, RequestStatus
 
@@ -42,12 +48,30 @@ async def request_status(api: ApiServices, rid: str) -> Answer:
         "request_id": rid,
         "source": source,
         "status": status.value,
-        "received": record.created.isoformat(),
-        "detail": detail,
+        "received": iso_time(record.created),
+        "detail": sender_view(detail),
     }
     if record.status is RequestStatus.REFUSED:
-        body["refused"] = json.loads(record.answer_body or "{}")
+        refused = json.loads(record.answer_body or "{}")
+        body["refused"] = {k: refused[k] for k in _REFUSAL_FIELDS if k in refused}
     return Answer(200, body)
+
+
+_DETAIL_FIELDS = ("kind", "app", "role", "profile", "starts", "ends", "reason")
+_PIM_FIELDS = ("eligible", "start", "end", "request_id")
+_REFUSAL_FIELDS = ("error_code", "message", "errors")
+
+
+def sender_view(detail: dict[str, Any]) -> dict[str, Any]:
+    """The part of a request's facts its sender may see (allow-list; see the module doc)."""
+    view = {k: detail[k] for k in _DETAIL_FIELDS if k in detail}
+    if isinstance(detail.get("pim"), dict):
+        view["pim"] = {k: detail["pim"][k] for k in _PIM_FIELDS if k in detail["pim"]}
+    if "still_covered_by" in detail:
+        view["still_covered"] = bool(detail["still_covered_by"])
+    if detail.get("last_error"):
+        view["problem"] = "the last reconcile of the app failed; operators see why in /api/apps/{appId}"
+    return view
 
 
 async def _check(
@@ -89,8 +113,8 @@ async def _eligible(api: ApiServices, groups: list[str], principal: str) -> dict
                 return {
                     "eligible": True,
                     "group": group,
-                    "start": item.start.isoformat(),
-                    "end": item.end.isoformat() if item.end else None,
+                    "start": iso_time(item.start),
+                    "end": iso_time_or_none(item.end),
                 }
     return None
 

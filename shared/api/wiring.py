@@ -9,12 +9,14 @@ from __future__ import annotations
 import asyncio
 import os
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from shared.api.bearer import JwksCache, TokenValidator
 from shared.api.config import ApiConfig
+from shared.api.plan_sharing import SharedRuns
 from shared.api.reconcile_queue import ReconcileQueue
 from shared.credentials import build_storage_credential
+from shared.engine.run import RunSummary
 from shared.engine.services import Services, build_services
 from shared.settings import SettingsError
 
@@ -27,6 +29,7 @@ class ApiServices:
     config: ApiConfig
     queue: ReconcileQueue
     tokens: TokenValidator
+    plans: SharedRuns[RunSummary] = field(default_factory=SharedRuns)
 
 
 _built: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, ApiServices] = weakref.WeakKeyDictionary()

@@ -16,6 +16,7 @@ from typing import Any, TextIO
 
 from shared.compliance import service
 from shared.compliance.service import ComplianceServices, ReportFormat
+from shared.compliance.window import BadWindow, check_window
 from shared.engine.services import Services
 
 Handler = Callable[[Services, argparse.Namespace], Awaitable[int]]
@@ -44,9 +45,12 @@ def compliance(services: Services) -> ComplianceServices:
 
 async def cmd_report(services: Services, args: argparse.Namespace, *, out: TextIO | None = None) -> int:
     """Stream the report to `--output` (or stdout)."""
-    start, end = _instant(args.start), _instant(args.end) if args.end else services.clock.now()
-    if end <= start:
-        raise ValueError("--to must be later than --from")
+    now = services.clock.now()
+    start, end = _instant(args.start), _instant(args.end) if args.end else now
+    try:
+        check_window(start, end, now, None)  # sane dates; the CLI streams a range of any length
+    except BadWindow as error:
+        raise ValueError(f"--{error.parameter} {error}") from None
     lines = service.report_lines(compliance(services), args.app, start, end, ReportFormat(args.format))
     if out is not None or args.output == "-":
         await _write(lines, out or sys.stdout)
@@ -93,7 +97,10 @@ def _instant(text: str) -> datetime:
     value = datetime.fromisoformat(text)
     if value.tzinfo is None:
         raise ValueError(f"{text!r} needs a time zone, e.g. 2026-01-01T00:00:00Z")
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"{text!r} is out of range") from None
 
 
 COMMANDS: dict[str, Handler] = {

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
+from shared.clock import json_default
 from shared.compliance.events import AppRef, ComplianceEvent, EventKind, format_time
 from shared.compliance.expiry import InstanceLike
 from shared.compliance.findings import AppState, Finding
@@ -87,7 +88,7 @@ class AppEvidence:
 
     def to_json(self) -> str:
         """The view as JSON text."""
-        return json.dumps(self.to_dict(), ensure_ascii=False, sort_keys=False, default=str)
+        return json.dumps(self.to_dict(), ensure_ascii=False, sort_keys=False, default=json_default)
 
 
 def build_evidence(

@@ -14,6 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
+from shared.clock import iso_time
 from shared.domain.ids import AppRoleId, GroupId, PolicyId, PrincipalId, ServicePrincipalId, UniqueName
 from shared.domain.model import AccessId, AppRoleAssignment, TicketInfo
 
@@ -242,7 +243,7 @@ class Plan:
 
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime):
-        return value.isoformat()
+        return iso_time(value)
     if isinstance(value, StrEnum):
         return value.value
     if isinstance(value, Mapping):

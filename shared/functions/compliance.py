@@ -1,5 +1,8 @@
 """Compliance trail triggers: the collector and retention timers, and the report, evidence and findings
-endpoints (function-level key). Thin: parse, call one service function, map the result to HTTP.
+endpoints. Thin: parse, call one service function, map the result to HTTP.
+
+The trail is privileged data: the endpoints need the Functions key AND an operator API bearer token
+with the reader role (as `GET /api/apps`); the Functions key alone is what ticket systems hold.
 
 A client's mistake is a 400 with a JSON body naming the bad parameter, never a 500. The report is
 paged: azure-functions 1.26 sends a response as one whole body, so each request answers at most
@@ -20,8 +23,14 @@ from urllib.parse import urlencode
 
 import azure.functions as func
 
+from shared.api.answers import Answer
+from shared.api.http import handle, headers_of
+from shared.api.wiring import ApiServices
+from shared.clock import json_default
 from shared.compliance import service
+from shared.compliance.retention import DEFAULT_RETENTION_DAYS
 from shared.compliance.service import BadToken, ComplianceServices, ReportFormat, UnknownApp
+from shared.compliance.window import BadWindow, check_window
 from shared.engine.services import build_services
 
 bp = func.Blueprint()  # type: ignore[no-untyped-call]
@@ -72,12 +81,15 @@ class ReportQuery:
     page_size: int | None
 
 
-def parse_report_query(params: Any, now: datetime) -> ReportQuery:
-    """Validate `app`, `from`, `to` (default now), `format`, `continuation`, `pageSize`; BadParameter."""
+def parse_report_query(params: Any, now: datetime, max_days: int = DEFAULT_RETENTION_DAYS) -> ReportQuery:
+    """Validate `app`, `from`, `to` (default now; a bounded range, see shared.compliance.window),
+    `format`, `continuation`, `pageSize`; BadParameter naming the first bad one."""
     start = _instant(params, "from", None)
     end = _instant(params, "to", now)
-    if end <= start:
-        raise BadParameter("to", "must be later than from")
+    try:
+        check_window(start, end, now, max_days)
+    except BadWindow as error:
+        raise BadParameter(error.parameter, str(error)) from None
     fmt_text = (params.get("format") or "json").lower()
     if fmt_text not in {f.value for f in ReportFormat}:
         raise BadParameter("format", "must be json or csv")
@@ -95,11 +107,13 @@ def parse_report_query(params: Any, now: datetime) -> ReportQuery:
 @bp.route(route="report", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
 async def compliance_report(req: func.HttpRequest) -> func.HttpResponse:
     """GET /api/report?app=…&from=…&to=…&format=json|csv[&continuation=…][&pageSize=…]."""
+    if refused := await reader_refusal(req):
+        return refused
+    services = compliance_services()
     try:
-        query = parse_report_query(req.params, datetime.now(UTC))
+        query = parse_report_query(req.params, services.clock.now(), services.config.retention_days)
     except BadParameter as error:
         return _bad(error)
-    services = compliance_services()
     if await services.store.apps.find(query.app) is None:
         return _json({"error": "not_found", "detail": f"no managed app {query.app!r}"}, 404)
     page = await service.report_page(services, query.app, query.start, query.end, query.fmt,
@@ -112,6 +126,8 @@ async def compliance_report(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="apps/{appId}/evidence", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
 async def compliance_evidence(req: func.HttpRequest) -> func.HttpResponse:
     """GET /api/apps/{appId}/evidence: the app's evidence view."""
+    if refused := await reader_refusal(req):
+        return refused
     try:
         app = _app(req.route_params.get("appId"))
         evidence = await service.app_evidence(compliance_services(), app)
@@ -125,6 +141,8 @@ async def compliance_evidence(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="findings", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
 async def compliance_findings(req: func.HttpRequest) -> func.HttpResponse:
     """GET /api/findings?app=…: what an auditor should see without asking."""
+    if refused := await reader_refusal(req):
+        return refused
     try:
         app = _app(req.params.get("app"))
         found = await service.app_findings(compliance_services(), app)
@@ -133,6 +151,17 @@ async def compliance_findings(req: func.HttpRequest) -> func.HttpResponse:
     except UnknownApp as error:
         return _json({"error": "not_found", "detail": str(error)}, 404)
     return _json({"app": app, "findings": [{**vars(f), "evidence": list(f.evidence)} for f in found]}, 200)
+
+
+async def reader_refusal(req: func.HttpRequest) -> func.HttpResponse | None:
+    """None when the request carries a bearer token with the reader role; else the 401/403/503 answer."""
+
+    async def check(api: ApiServices) -> Answer:
+        await api.tokens.operator(headers_of(req), write=False)
+        return Answer(200, {})
+
+    response = await handle(check)
+    return None if response.status_code == 200 else response
 
 
 def _app(value: str | None) -> str:
@@ -155,7 +184,10 @@ def _instant(params: Any, name: str, default: datetime | None) -> datetime:
         raise BadParameter(name, "must be an ISO-8601 time, e.g. 2026-01-01T00:00:00Z") from None
     if value.tzinfo is None:
         raise BadParameter(name, "needs a time zone (Z or +hh:mm)")
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # e.g. 9999-12-31T23:00:00-05:00 is past the last representable instant
+        raise BadParameter(name, "is out of range") from None
 
 
 def _checked_token(token: str) -> None:
@@ -178,4 +210,5 @@ def _bad(error: BadParameter) -> func.HttpResponse:
 
 
 def _json(body: dict[str, Any], status: int) -> func.HttpResponse:
-    return func.HttpResponse(json.dumps(body, default=str), status_code=status, mimetype="application/json")
+    return func.HttpResponse(json.dumps(body, default=json_default), status_code=status,
+                             mimetype="application/json")

@@ -1,8 +1,10 @@
-"""GET /api/health: is this deployment usable? Reports version, settings, storage reachability.
+"""GET /api/health: is this deployment usable? Reports version, settings, ticket sources, storage.
 
-Anonymous, so it must never reveal a secret: settings problems are reported by setting name only
-and storage failures by error class and status code, never by message or connection string.
-Graph is not called (that would spend a token request per probe); its settings are validated.
+Anonymous, so it must never reveal a secret: settings problems are reported by setting name only,
+URLs without user info or query string, and storage failures by error class and status code, never
+by message or connection string. Graph is not called (that would spend a token request per probe);
+its settings are validated. A ticket source whose secrets or mapping would make every delivery fail
+counts as a settings problem (503), so monitoring alerts before the sender gives up retrying.
 """
 
 from __future__ import annotations
@@ -32,13 +34,14 @@ async def health(req: func.HttpRequest) -> func.HttpResponse:
 
 async def health_report() -> dict[str, Any]:
     """The health report as plain data (no secrets)."""
+    sections: dict[str, Any] = {}
     try:
         settings = runtime.settings()
-        _check_feature_settings(settings)
+        _check_feature_settings(settings, sections)
     except SettingsError as exc:
         problems = [p.split(":", 1)[0] for p in exc.problems]
         return {"healthy": False, "version": __version__,
-                "settings": {"valid": False, "invalid": sorted(set(problems))}}
+                "settings": {"valid": False, "invalid": sorted(set(problems))}, **sections}
     storage = await _storage_status()
     return {
         "healthy": storage["reachable"],
@@ -46,19 +49,28 @@ async def health_report() -> dict[str, Any]:
         "settings": {"valid": True},
         "graph": {**settings.describe()["graph"], "usable": True, "checked": "settings only"},
         "storage": {**settings.describe()["storage"], **storage},
+        **sections,
     }
 
 
-def _check_feature_settings(settings: Any) -> None:
-    """Validate the engine's, the HTTP API's and the compliance trail's own settings too, so a typo there
-    shows here instead of only when a timer or webhook runs. Raises SettingsError naming every problem."""
+def _check_feature_settings(settings: Any, sections: dict[str, Any]) -> None:
+    """Validate the engine's, the HTTP API's (ticket sources included) and the compliance trail's own
+    settings too, so a typo there shows here instead of only when a timer or webhook runs. Raises
+    SettingsError naming every problem; adds the `ticket_sources` section when the API's settings read."""
     from shared.api.config import ApiConfig
+    from shared.api.source_checks import source_problems, source_states
     from shared.compliance.service import ComplianceConfig
     from shared.engine.services import engine_config
 
     problems: list[str] = []
-    for check in (lambda: engine_config(settings), lambda: ApiConfig.from_env(os.environ),
-                  lambda: ComplianceConfig.from_env(os.environ)):
+
+    def api() -> None:
+        config = ApiConfig.from_env(os.environ)
+        sections["ticket_sources"] = {name: state.value for name, state in source_states(config).items()}
+        if found := source_problems(config):
+            raise SettingsError(found)
+
+    for check in (lambda: engine_config(settings), api, lambda: ComplianceConfig.from_env(os.environ)):
         try:
             check()
         except SettingsError as exc:

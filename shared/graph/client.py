@@ -20,7 +20,7 @@ from msgraph.graph_service_client import GraphServiceClient
 from msgraph_core import APIVersion, GraphClientFactory
 from msgraph_core.middleware.options import GraphTelemetryHandlerOption
 
-GRAPH_SCOPES = ["https://graph.microsoft.com/.default"]
+from shared.url_rules import graph_scope
 
 
 def _middleware_options() -> dict[str, RequestOption]:
@@ -48,7 +48,9 @@ def build_graph_client(
     http = httpx.AsyncClient(transport=transport, timeout=timeout_s, limits=limits, follow_redirects=False)
     http = GraphClientFactory.create_with_default_middleware(client=http, options=_middleware_options())
     # allowed_hosts names the host explicitly: kiota then sends the token to it and to nothing else.
-    auth = AzureIdentityAuthenticationProvider(credential, scopes=GRAPH_SCOPES, allowed_hosts=[host])
+    auth = AzureIdentityAuthenticationProvider(
+        credential, scopes=[graph_scope(base_url)], allowed_hosts=[host]
+    )
     adapter = GraphRequestAdapter(auth, client=http)
     adapter.base_url = base_url.rstrip("/")  # set after construction: the factory overwrites it
     return GraphServiceClient(request_adapter=adapter)

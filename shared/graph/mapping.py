@@ -7,7 +7,7 @@ values the SDK does not know become None there, and durations come back as Pytho
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from shared.domain.ids import (
@@ -46,7 +46,10 @@ SERVICE_PRINCIPAL_SELECT = [
 
 
 def parse_time(value: Any) -> datetime | None:
-    """An ISO-8601 timestamp from Graph (with Z or an offset, 7 fractional digits allowed), or None."""
+    """An ISO-8601 timestamp from Graph (with Z or an offset, 7 fractional digits allowed), or None.
+
+    Always timezone-aware UTC: Graph documents its timestamps as UTC, so one written without an offset
+    is taken as UTC instead of travelling on as a naive time."""
     if not value:
         return None
     text = str(value).replace("Z", "+00:00")
@@ -55,7 +58,8 @@ def parse_time(value: Any) -> datetime | None:
         digits = "".join(ch for ch in rest if ch.isdigit())
         zone = rest[len(digits) :]
         text = f"{head}.{digits[:6]}{zone}"
-    return datetime.fromisoformat(text)
+    parsed = datetime.fromisoformat(text)
+    return parsed.replace(tzinfo=UTC) if parsed.utcoffset() is None else parsed.astimezone(UTC)
 
 
 def service_principal(data: Mapping[str, Any]) -> ServicePrincipal:

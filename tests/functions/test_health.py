@@ -83,3 +83,50 @@ async def test_feature_settings_are_checked_too(app_env: pytest.MonkeyPatch) -> 
         "invalid": ["PIMWARDEN_LEASE_SECONDS", "PIMWARDEN_PROTECTED_PRINCIPALS", "PIMWARDEN_RETENTION_DAYS"],
     }
     assert "breakglass@contoso.com" not in text
+
+
+WHSEC = "whsec_" + "c2VjcmV0LWtleS1mb3ItdGhlLWdlbmVyaWMtc291cmNlISE="  # 32 bytes
+T = "PIMWARDEN_TICKETS_"
+BROKEN_SOURCES = [
+    ({f"{T}GENERIC_SECRETS": "whsec_TopSecret!!"}, f"{T}GENERIC_SECRETS", "generic"),
+    ({f"{T}SERVICENOW_SECRETS": "TopSecretWithoutPrefix"}, f"{T}SERVICENOW_SECRETS", "servicenow"),
+    ({f"{T}SERVICENOW_SECRETS": WHSEC, f"{T}SERVICENOW_MAPPING": '{"user": TopSecret'},
+     f"{T}SERVICENOW_MAPPING", "servicenow"),
+    ({f"{T}JIRA_SECRETS": "TopSecret-jira-0123456789"}, f"{T}JIRA_MAPPING", "jira"),
+    ({f"{T}JIRA_SECRETS": "TopSecret"}, f"{T}JIRA_SECRETS", "jira"),
+]
+
+
+@pytest.mark.parametrize(("env", "setting", "source"), BROKEN_SOURCES)
+async def test_a_broken_ticket_source_is_503_naming_its_setting(
+    app_env: pytest.MonkeyPatch, env: dict[str, str], setting: str, source: str
+) -> None:
+    """Every signed delivery to such a source would be refused; health says so first, by setting name."""
+    for name, value in env.items():
+        app_env.setenv(name, value)
+    status, body, text = await call_health()
+    assert status == 503
+    assert setting in body["settings"]["invalid"]  # type: ignore[index]
+    assert body["ticket_sources"][source] == "broken"  # type: ignore[index]
+    assert "TopSecret" not in text
+
+
+@pytest.mark.azurite
+async def test_configured_sources_are_ready_and_unused_ones_off(
+    app_env: pytest.MonkeyPatch, azurite: str
+) -> None:
+    app_env.setenv("PimWardenStorage", azurite)
+    app_env.setenv("PIMWARDEN_TICKETS_GENERIC_SECRETS", WHSEC)
+    app_env.setenv("PIMWARDEN_TICKETS_JIRA_SECRETS", "jira-secret-0123456789")
+    app_env.setenv("PIMWARDEN_TICKETS_JIRA_MAPPING", '{"app_field": "cf_1", "user_field": "cf_2"}')
+    status, body, _ = await call_health()
+    assert status == 200
+    assert body["ticket_sources"] == {"generic": "ready", "servicenow": "off", "jira": "ready"}
+
+
+async def test_a_sas_token_typed_into_the_service_uri_is_never_echoed(app_env: pytest.MonkeyPatch) -> None:
+    app_env.delenv("PimWardenStorage")
+    app_env.setenv("PimWardenStorage__tableServiceUri", "https://acct.table.core.windows.net/?sv=2024&sig=TopSecret")
+    status, body, text = await call_health()
+    assert status == 503 and "PimWardenStorage__tableServiceUri" in body["settings"]["invalid"]  # type: ignore[index]
+    assert "TopSecret" not in text and "sig=" not in text

@@ -20,6 +20,7 @@ from azure.functions.timer import TimerRequest
 
 from graphsim.app import GraphSim
 from graphsim.testing import IN_PROCESS_BASE, asgi_transport
+from shared.api import wiring
 from shared.compliance.events import format_time
 from shared.compliance.service import build_compliance
 from shared.engine.grants import GrantRequest, record_grant
@@ -28,6 +29,7 @@ from shared.engine.schedule import DueSchedule
 from shared.engine.services import Services
 from shared.functions import compliance as fn
 from shared.storage import Registration, StateStore
+from tests.functions.api.conftest import install_reader_tokens, token
 from tests.integration.engine.simenv import demo_sim, make_services, user_by_upn
 
 pytestmark = pytest.mark.azurite
@@ -54,11 +56,13 @@ async def world(
     assert (await enforce(engine, "timer")).failed == 0
     services = build_compliance(engine, {})
     monkeypatch.setattr(fn, "compliance_services", lambda: services)
+    install_reader_tokens(engine)
     record = await state_store.apps.get(FINREPORT)
     http = httpx.AsyncClient(transport=asgi_transport(sim), headers={"authorization": "Bearer x"})
     try:
         yield World(sim, engine, http, next(iter(record.role_groups.values())), user_by_upn(sim, "ada")["id"])
     finally:
+        wiring.uninstall()
         await state_store.events.drop()
         await http.aclose()
 
@@ -94,7 +98,8 @@ async def loosen_activation_maximum(w: World, role: str) -> None:
 
 async def call(function: Any, route: str, params: dict[str, str], **route_params: str) -> dict[str, Any]:
     req = func.HttpRequest(method="GET", url=f"http://localhost/api/{route}", params=params,
-                           route_params=route_params, body=b"")
+                           route_params=route_params, body=b"",
+                           headers={"authorization": f"Bearer {token(roles=('PimWarden.Reader',))}"})
     response = await function(req)
     assert response.status_code == 200, response.get_body()
     body: dict[str, Any] = json.loads(response.get_body())

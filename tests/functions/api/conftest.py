@@ -85,6 +85,13 @@ def config(**changes: Any) -> ApiConfig:
     )
 
 
+def install_reader_tokens(engine: Any) -> None:
+    """Only the HTTP side's token check, over the local key set (the compliance routes need no more)."""
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, json=jwks()))
+    tokens = TokenValidator(config().tokens, JwksCache(JWKS_URL, transport=transport))
+    wiring.install(wiring.ApiServices(engine, config(), None, tokens))  # type: ignore[arg-type]
+
+
 @pytest.fixture
 async def env(state_store: StateStore, azurite: str) -> AsyncIterator[Env]:
     """graphsim demo tenant onboarded by one engine run; ApiServices installed for the entry points."""
