@@ -197,8 +197,10 @@ async def register_app(
     """Register `app` under `profile` (or change its profile); the app must exist in the directory."""
     rules.profile_named(api, profile)
     app = await rules.resolve_app(api, app)
-    if not is_guid(app) or await api.engine.graph.get_service_principal(ServicePrincipalId(app)) is None:
+    sp = await api.engine.graph.get_service_principal(ServicePrincipalId(app)) if is_guid(app) else None
+    if sp is None:
         raise Refusal(422, "app_not_found", "no service principal with this object id or appId")
+    await rules.manageable(api, sp, by, now)
     repo, app = api.engine.store.registrations, app.lower()
     existing = await repo.find(app)
     wanted = Registration(app, profile, by, now, reason)

@@ -16,8 +16,11 @@ from datetime import datetime, timedelta
 from shared.api.answers import Refusal, unavailable
 from shared.api.wiring import ApiServices
 from shared.domain.durations import parse_duration
+from shared.domain.manageable import manageability
+from shared.domain.model import ServicePrincipal
 from shared.domain.profiles import Profile, ProfileError
 from shared.engine.ports import DirectoryUser
+from shared.engine.unmanageable import refusal_event
 from shared.graph.errors import GraphError, NotFoundError
 from shared.storage import DEFAULT_APP_ROLE_ID, AppStatus
 from shared.tickets.formats import is_guid
@@ -55,11 +58,24 @@ async def managed_app(api: ApiServices, app: str) -> ManagedTarget:
     store = api.engine.store
     record = await store.apps.find(app.lower())
     registration = await store.registrations.find(app.lower())
+    if record is not None and record.status is AppStatus.REFUSED:
+        raise Refusal(422, "app_not_manageable", record.last_error or "PIM Warden never manages this app")
     managed = record is not None and record.in_scope and record.status is AppStatus.MANAGED
     if registration is None and not managed:
         raise Refusal(422, "app_not_managed", "PIM Warden does not manage this app")
     name = registration.profile if registration else (record.profile if record else None)
     return ManagedTarget(app.lower(), profile_named(api, name), dict(record.role_groups) if record else {})
+
+
+async def manageable(api: ApiServices, sp: ServicePrincipal, by: str, now: datetime) -> None:
+    """422 with the reason's code (audited) when PIM Warden may never manage `sp` (domain.manageable)."""
+    refused = manageability(sp, api.engine.config.own_service_principals)
+    if refused is None:
+        return
+    await api.engine.store.audit.append(
+        refusal_event(str(sp.id).lower(), refused, by, now, "RegistrationRefused")
+    )
+    raise Refusal(422, refused.code.value, refused.message)
 
 
 def profile_named(api: ApiServices, name: str | None) -> Profile:

@@ -27,7 +27,15 @@ from shared.domain.actions import (
 )
 from shared.domain.eligibility_planning import plan_eligibilities, plan_members
 from shared.domain.ids import PrincipalId
-from shared.domain.model import AccessId, DesiredApp, DesiredRole, ObservedApp, ObservedRole, RecordState
+from shared.domain.model import (
+    REMOVABLE_PRINCIPAL_TYPES,
+    AccessId,
+    DesiredApp,
+    DesiredRole,
+    ObservedApp,
+    ObservedRole,
+    RecordState,
+)
 from shared.domain.rules import diff_rules, summarize_rule
 
 
@@ -261,6 +269,9 @@ def _plan_direct_assignments(desired: DesiredApp, observed: ObservedApp, plan: P
         subject = f"{assignment.principal_type} {assignment.principal_id} (app role {assignment.app_role_id})"
         if assignment.principal_id in desired.protected_principals:
             plan.notices.append(f"direct assignment of protected principal kept: {subject}")
+            continue
+        if assignment.principal_type not in REMOVABLE_PRINCIPAL_TYPES:
+            plan.notices.append(f"application permission kept (never removed): {subject}")
             continue
         repaired = desired.exclusive
         plan.drift.append(
