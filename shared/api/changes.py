@@ -77,7 +77,9 @@ async def _grant(
     api: ApiServices, source: str, d: GrantEligibility, now: datetime, happened: datetime
 ) -> Outcome:
     target = await rules.managed_app(api, d.app)
+    rules.not_protected(api, d.user)
     user = await rules.allowed_user(api, d.user)
+    rules.not_protected(api, user.id, user.user_principal_name)
     role = rules.app_role(target, d.app_role)
     starts, ends = rules.eligibility_window(target.profile, d.duration, d.starts, now)
     gid = grant_id(target.app_id, user.id, role, d.ticket.system, d.ticket.number)
@@ -137,10 +139,8 @@ def _close_reason(system: str, number: str) -> str:
 
 async def _revoke(api: ApiServices, d: RevokeEligibility, now: datetime, closed_at: datetime) -> Outcome:
     target = await rules.managed_app(api, d.app)
-    rules.not_protected(api, d.user)
     store = api.engine.store
-    user = await _known_user(api, d.user)
-    rules.not_protected(api, user.id if user else None, user.user_principal_name if user else None)
+    user = await _known_user(api, d.user)  # releasing is always safe: protected principals too
     wanted = {d.user.lower()} | ({user.id.lower(), user.user_principal_name.lower()} if user else set())
     open_grants = [
         g
@@ -174,7 +174,7 @@ async def _known_user(api: ApiServices, user: str) -> DirectoryUser | None:
     """The user if the directory still has them (a revoke must work for a deleted user too).
 
     Only "not found" means gone (get_user answers None); a throttled or failing directory propagates,
-    so the protected-principal check is never skipped on a bad day."""
+    so a grant recorded under the object id is never missed for a revoke that named the UPN."""
     return await api.engine.graph.get_user(user)
 
 

@@ -3,7 +3,8 @@
 A webhook may only act on apps PIM Warden manages; it only ever asks for *eligible* membership; the
 duration is capped by the app's profile (asking for more is refused, not silently shortened, so the
 ticket system learns the limit); the principal must be an enabled user of the allowed kinds (guests
-only when configured); protected principals (break-glass accounts) are never removed; registering or
+only when configured); protected principals (break-glass accounts) are never made eligible (a revoke
+is always accepted); only apps PIM Warden may manage at all are registered; registering or
 deregistering apps is reserved to the sources allowed to.
 """
 
@@ -98,16 +99,27 @@ async def allowed_user(api: ApiServices, user: str) -> DirectoryUser:
         raise Refusal(422, "principal_not_found", "no such user in the directory")
     if not found.account_enabled:
         raise Refusal(422, "principal_disabled", "the user's account is disabled")
-    if found.user_type.lower() != "member" and not api.config.allow_guests:
-        raise Refusal(422, "principal_not_allowed", f"users of type {found.user_type} are not allowed")
+    kind = user_kind(found)
+    if kind != "member" and not (kind == "guest" and api.config.allow_guests):
+        raise Refusal(422, "principal_not_allowed", f"users of kind {kind} are not allowed")
     return found
 
 
+def user_kind(user: DirectoryUser) -> str:
+    """member, guest or unknown. An external (#EXT#) account is a guest whatever its userType says;
+    a userType Graph did not give (null) is unknown, which no setting allows."""
+    kind = user.user_type.strip().lower()
+    if kind not in ("member", "guest"):
+        return "unknown"
+    return "guest" if "#ext#" in user.user_principal_name.lower() else kind
+
+
 def not_protected(api: ApiServices, *names: str | None) -> None:
-    """422 protected_principal when any of `names` (object id, UPN) is a protected principal."""
+    """422 protected_principal when any of `names` (object id, UPN) is a protected principal: a grant
+    would make a break-glass account eligible, which is not its kind of access (revoking stays allowed)."""
     protected = {p.lower() for p in api.engine.config.protected_principals}
     if any(n and n.lower() in protected for n in names):
-        raise Refusal(422, "protected_principal", "protected principals are never changed by tickets")
+        raise Refusal(422, "protected_principal", "protected principals are never made eligible by tickets")
 
 
 def source_may_register(api: ApiServices, source: str) -> None:
@@ -122,6 +134,15 @@ def eligibility_window(
     """(start, end) of the eligibility; end None only where the profile allows no expiry."""
     expiry = profile.member.eligibility
     maximum = parse_duration(expiry.maximum)
+    if starts is not None and abs(starts - now) > maximum:
+        # A start further away than the profile's longest eligibility is a mistake either way (a year
+        # typo, a stale record); it also keeps every later date arithmetic inside datetime's range.
+        raise Refusal(
+            422,
+            "starts_out_of_range",
+            f"/starts must be within {expiry.maximum} of now (profile {profile.name!r})",
+            errors=[{"path": "/starts", "message": f"must be within {expiry.maximum} of now"}],
+        )
     start = max(starts or now, now)
     if duration is None:
         return start, None if expiry.allow_permanent else start + maximum

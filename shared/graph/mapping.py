@@ -188,6 +188,6 @@ def user(data: Mapping[str, Any]) -> DirectoryUser:
     return DirectoryUser(
         id=PrincipalId(str(data["id"])),
         user_principal_name=str(data.get("userPrincipalName") or ""),
-        user_type=str(data.get("userType") or "Member"),
-        account_enabled=bool(data.get("accountEnabled", True)),
+        user_type=str(data.get("userType") or ""),  # "" = Graph did not say: never taken as a member
+        account_enabled=data.get("accountEnabled") is True,
     )
