@@ -128,6 +128,9 @@ async def cmd_grant(services: Services, args: argparse.Namespace) -> int:
     user = await services.graph.get_user(args.user)
     if user is None:
         raise UsageError(f"no user {args.user!r} in the directory")
+    protected = {str(p).lower() for p in services.config.protected_principals}
+    if str(user.id).lower() in protected or args.user.lower() in protected:
+        raise UsageError("protected_principal: protected principals are never made eligible")
     ends = now + parse_duration(args.duration) if args.duration else _instant(args.until)
     if ends <= now:
         raise UsageError("the grant must end in the future")
@@ -163,11 +166,12 @@ async def cmd_register(services: Services, args: argparse.Namespace) -> int:
         await services.store.audit.append(
             refusal_event(str(sp.id).lower(), refused, _cause(args), now, "RegistrationRefused"))
         raise UsageError(f"{refused.code}: {refused.message}")
-    existing = await services.store.registrations.find(args.app)
+    app = str(sp.id).lower()
+    existing = await services.store.registrations.find(app)
     await services.store.registrations.put(Registration(
-        args.app, profile.name, _cause(args), now, args.reason, existing.etag if existing else None))
-    await DueSchedule(services.store.cursors).update(now, set_due={args.app: now})
-    print(f"registered {args.app} with profile {profile.name!r}")
+        app, profile.name, _cause(args), now, args.reason, existing.etag if existing else None))
+    await DueSchedule(services.store.cursors).update(now, set_due={app: now})
+    print(f"registered {app} with profile {profile.name!r}")
     return EXIT_OK
 
 

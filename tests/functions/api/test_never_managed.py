@@ -5,6 +5,7 @@ eligibility that no grant covers; users of unknown kind are not members."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -56,9 +57,7 @@ async def test_operator_registration_of_unmanageable_apps_is_refused_and_audited
         **env.sim.tenant.service_principals[FINREPORT], "id": own, "appId": own, "displayName": "PIM Warden",
         "tags": [],
     }
-    env.engine.config = type(env.engine.config)(
-        **{**env.engine.config.__dict__, "own_service_principals": frozenset({own})}
-    )
+    env.engine.config = replace(env.engine.config, own_service_principals=frozenset({own}))
     for app, code in ((MANAGED_IDENTITY, "managed_identity"), (EXCHANGE, "microsoft_first_party_app"),
                       (own, "pim_warden_itself")):
         status, body = await call_operator(
