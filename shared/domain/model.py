@@ -287,7 +287,8 @@ class DesiredApp:
     """What one high-value app should look like.
 
     `member_rules` / `owner_rules` map rule id -> exact Graph PATCH body (from `rules.py`).
-    `protected_principals` (break-glass accounts) are never removed from anything.
+    `protected_principals` (break-glass accounts) keep their standing access (membership, direct
+    assignments): it is reported, never removed. An eligibility no grant covers is removed from them too.
     `trusted_owners` (e.g. PIM Warden's own service principal) are not reported as group owners.
     `notes` carry what building the desired state had to report (capped or ignored grants).
     """

@@ -3,8 +3,9 @@
 Pure, deterministic and total: odd observed states are drift (data), never exceptions. The order is
 group -> policy rules -> app assignment -> eligibility -> removals, so each action can rely on the ones
 before it. Policy rules are corrected even before the group is PIM-managed, because the first rule
-update is what onboards it. Nobody is ever made an active member (eligibility only), and protected
-principals (break-glass accounts) are never removed from anything. A converged app yields no actions.
+update is what onboards it. Nobody is ever made an active member (eligibility only); protected
+principals (break-glass accounts) keep their standing access, and exclusive mode never removes a
+service principal's assignment (an application permission). A converged app yields no actions.
 """
 
 from __future__ import annotations
