@@ -1,5 +1,7 @@
 """Ready-made tenants: `empty`, `demo` (a handful of Private Access apps, users, an operator, a
-break-glass account, a guest) and `generate:N` (N apps with realistic names and tags, for benchmarks).
+break-glass account, a guest, and two HighValue-tagged service principals PIM Warden must refuse:
+Microsoft's Exchange Online and a managed identity) and `generate:N` (N apps with realistic names
+and tags, for benchmarks).
 
 Why Graph JSON: tenants are just /_sim/seed bodies, so a demo tenant can be saved, edited and loaded
 from a file with `--tenant PATH.json`.
