@@ -1,5 +1,7 @@
 """Ready-made tenants: `empty`, `demo` (a handful of Private Access apps, users, an operator, a
-break-glass account, a guest) and `generate:N` (N apps with realistic names and tags, for benchmarks).
+break-glass account, a guest, and two HighValue-tagged service principals PIM Warden must refuse:
+Microsoft's Exchange Online and a managed identity) and `generate:N` (N apps with realistic names
+and tags, for benchmarks).
 
 Why Graph JSON: tenants are just /_sim/seed bodies, so a demo tenant can be saved, edited and loaded
 from a file with `--tenant PATH.json`.
@@ -22,6 +24,7 @@ PRIVATE_ACCESS_TAGS = [
     "HideApp",
     "WindowsAzureActiveDirectoryIntegratedApp",
 ]
+MICROSOFT_SERVICES_TENANT = "f8cdef31-a31e-4b4a-93e4-5f571e91255a"  # owner of Microsoft's first-party apps
 _WORDS = [
     "Finance",
     "Payroll",
@@ -125,7 +128,26 @@ def demo() -> dict[str, Any]:
         _user(rng, "Break", "Glass", f"breakglass@{domain}", jobTitle="Emergency access"),
         _user(rng, "Gus", "Guest", f"gus_fabrikam.com#EXT#@{domain}", userType="Guest"),
     ]
-    return {"users": users, "servicePrincipals": apps}
+    return {"users": users, "servicePrincipals": apps + _never_managed(rng)}
+
+
+def _never_managed(rng: random.Random) -> list[dict[str, Any]]:
+    """Service principals someone tagged HighValue that PIM Warden must refuse: Microsoft's first-party
+    Exchange Online (registered in Microsoft's tenant) and a managed identity (made after the users, so
+    the ids above stay as they were)."""
+    exchange = _app(
+        rng, "Office 365 Exchange Online", True,
+        appId="00000002-0000-0ff1-ce00-000000000000",
+        appOwnerOrganizationId=MICROSOFT_SERVICES_TENANT,
+        tags=["HighValue"],
+    )
+    identity = _app(
+        rng, "payroll-sync-identity", True,
+        servicePrincipalType="ManagedIdentity",
+        appOwnerOrganizationId=None,
+        tags=["HighValue"],
+    )
+    return [exchange, identity]
 
 
 def generate(count: int, seed: int = 7) -> dict[str, Any]:

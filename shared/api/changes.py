@@ -5,10 +5,14 @@ Business idempotency: a grant's id is derived from (app, user, role, ticket), so
 approved twice (two deliveries) opens one grant; revoking closes only that ticket's grant, and the
 user stays eligible while another open grant covers them (the engine plans from the union).
 
-Ordering: a revoke stamps the grant's `closed_at` with the close event's time (never later than now).
-A later grant decision for the same ticket reopens it only if its event is newer than that close (a
-re-approved ticket); an older or same-second one (a late "approved" delivered after "closed") is
-ignored with a reason, so it cannot bring a revoked eligibility back.
+Ordering: a revoke remembers the ticket's close with the close event's time (never later than now),
+even when the ticket has no grant yet (its "closed" overtook its "approved"), and stamps the grant's
+`closed_at`. A later grant decision for the same ticket grants (or reopens) only if its event is newer
+than that close (a re-approved ticket); an older or same-second one is ignored with a reason, so it
+cannot bring a revoked eligibility back.
+
+Scope: a ticket belongs to the source that sent it (grant ids, close markers and revokes all carry
+the source), so one source can never revoke or reopen a grant another source recorded.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from shared.domain.ids import ServicePrincipalId
 from shared.engine.ports import DirectoryUser
 from shared.engine.schedule import DueSchedule
 from shared.storage import AlreadyExistsError, Grant, GrantStatus, Registration, RequestStatus
+from shared.storage.ticket_closes import close_key
 from shared.tickets.decisions import (
     Decision,
     DeregisterApp,
@@ -59,7 +64,7 @@ async def apply_decision(
         case GrantEligibility():
             return await _grant(api, source, decision, now, happened)
         case RevokeEligibility():
-            return await _revoke(api, decision, now, min(happened, now))
+            return await _revoke(api, source, decision, now, min(happened, now))
         case RegisterApp():
             return await _register(api, source, decision, now)
         case DeregisterApp():
@@ -67,9 +72,9 @@ async def apply_decision(
     raise Refusal(400, "unsupported_decision")
 
 
-def grant_id(app_id: str, principal_id: str, role: str, system: str, number: str) -> str:
-    """The deterministic grant id of one ticket's grant."""
-    text = "\n".join((app_id, principal_id, role, system.lower(), number.lower()))
+def grant_id(app_id: str, principal_id: str, role: str, system: str, number: str, *, source: str) -> str:
+    """The deterministic grant id of one ticket's grant; the ticket is scoped to the source that sent it."""
+    text = "\n".join((app_id, principal_id, role, system.lower(), number.lower(), source.lower()))
     return "t" + hashlib.sha256(text.encode()).hexdigest()[:40]
 
 
@@ -77,10 +82,21 @@ async def _grant(
     api: ApiServices, source: str, d: GrantEligibility, now: datetime, happened: datetime
 ) -> Outcome:
     target = await rules.managed_app(api, d.app)
+    rules.not_protected(api, d.user)
     user = await rules.allowed_user(api, d.user)
+    rules.not_protected(api, user.id, user.user_principal_name)
     role = rules.app_role(target, d.app_role)
     starts, ends = rules.eligibility_window(target.profile, d.duration, d.starts, now)
-    gid = grant_id(target.app_id, user.id, role, d.ticket.system, d.ticket.number)
+    closed = await api.engine.store.ticket_closes.closed_at(
+        target.app_id, close_key(source, d.ticket.system, d.ticket.number)
+    )
+    if closed is not None and happened <= closed:
+        reason = (
+            f"the ticket was closed after this event (at {closed.isoformat()}); only a newer approval "
+            "grants"
+        )
+        return Outcome(RequestStatus.IGNORED, 200, {"kind": "ignored", "reason": reason}, target.app_id)
+    gid = grant_id(target.app_id, user.id, role, d.ticket.system, d.ticket.number, source=source)
     grant = Grant(
         app_id=target.app_id,
         grant_id=gid,
@@ -135,26 +151,31 @@ def _close_reason(system: str, number: str) -> str:
     return f"ticket {system}:{number} closed"
 
 
-async def _revoke(api: ApiServices, d: RevokeEligibility, now: datetime, closed_at: datetime) -> Outcome:
+async def _revoke(
+    api: ApiServices, source: str, d: RevokeEligibility, now: datetime, closed_at: datetime
+) -> Outcome:
     target = await rules.managed_app(api, d.app)
-    rules.not_protected(api, d.user)
     store = api.engine.store
-    user = await _known_user(api, d.user)
-    rules.not_protected(api, user.id if user else None, user.user_principal_name if user else None)
+    user = await _known_user(api, d.user)  # releasing is always safe: protected principals too
+    # Remembered first, grant or not: an approval of this ticket older than the close, delivered
+    # later (a retry, a reordering sender), must not grant.
+    ticket = f"{d.ticket.system}:{d.ticket.number}"
+    await store.ticket_closes.record(
+        target.app_id, close_key(source, d.ticket.system, d.ticket.number), closed_at, ticket
+    )
     wanted = {d.user.lower()} | ({user.id.lower(), user.user_principal_name.lower()} if user else set())
     open_grants = [
         g
         for g in await store.grants.list_open(target.app_id)
         if g.principal_id.lower() in wanted or (g.principal_upn or "").lower() in wanted
     ]
-    mine = [g for g in open_grants if _same_ticket(g, d.ticket.system, d.ticket.number)]
+    mine = [
+        g for g in open_grants
+        if _same_ticket(g, d.ticket.system, d.ticket.number) and g.source == f"ticket:{source}"
+    ]
     if not mine:
-        return Outcome(
-            RequestStatus.IGNORED,
-            200,
-            {"kind": "ignored", "reason": "no open grant for this ticket"},
-            target.app_id,
-        )
+        reason = "no open grant of this source for this ticket; the close is remembered"
+        return Outcome(RequestStatus.IGNORED, 200, {"kind": "ignored", "reason": reason}, target.app_id)
     for grant in mine:
         reason = _close_reason(grant.ticket_system or "", grant.ticket_number or "")
         await store.grants.close(grant, reason, closed_at)
@@ -174,7 +195,7 @@ async def _known_user(api: ApiServices, user: str) -> DirectoryUser | None:
     """The user if the directory still has them (a revoke must work for a deleted user too).
 
     Only "not found" means gone (get_user answers None); a throttled or failing directory propagates,
-    so the protected-principal check is never skipped on a bad day."""
+    so a grant recorded under the object id is never missed for a revoke that named the UPN."""
     return await api.engine.graph.get_user(user)
 
 
@@ -197,8 +218,10 @@ async def register_app(
     """Register `app` under `profile` (or change its profile); the app must exist in the directory."""
     rules.profile_named(api, profile)
     app = await rules.resolve_app(api, app)
-    if not is_guid(app) or await api.engine.graph.get_service_principal(ServicePrincipalId(app)) is None:
+    sp = await api.engine.graph.get_service_principal(ServicePrincipalId(app)) if is_guid(app) else None
+    if sp is None:
         raise Refusal(422, "app_not_found", "no service principal with this object id or appId")
+    await rules.manageable(api, sp, by, now)
     repo, app = api.engine.store.registrations, app.lower()
     existing = await repo.find(app)
     wanted = Registration(app, profile, by, now, reason)

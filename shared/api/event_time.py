@@ -29,5 +29,5 @@ def event_time(source: str, verified: Verified | None, body: bytes, received: da
         except (ValueError, RecursionError):
             stamped = None
         if stamped is not None:
-            return stamped
-    return verified.timestamp if verified is not None else received
+            return min(stamped, received)  # an event cannot have happened after we received it
+    return min(verified.timestamp, received) if verified is not None else received

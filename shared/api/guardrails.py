@@ -3,7 +3,8 @@
 A webhook may only act on apps PIM Warden manages; it only ever asks for *eligible* membership; the
 duration is capped by the app's profile (asking for more is refused, not silently shortened, so the
 ticket system learns the limit); the principal must be an enabled user of the allowed kinds (guests
-only when configured); protected principals (break-glass accounts) are never removed; registering or
+only when configured); protected principals (break-glass accounts) are never made eligible (a revoke
+is always accepted); only apps PIM Warden may manage at all are registered; registering or
 deregistering apps is reserved to the sources allowed to.
 """
 
@@ -16,8 +17,11 @@ from datetime import datetime, timedelta
 from shared.api.answers import Refusal, unavailable
 from shared.api.wiring import ApiServices
 from shared.domain.durations import parse_duration
+from shared.domain.manageable import manageability
+from shared.domain.model import ServicePrincipal
 from shared.domain.profiles import Profile, ProfileError
 from shared.engine.ports import DirectoryUser
+from shared.engine.unmanageable import refusal_event
 from shared.graph.errors import GraphError, NotFoundError
 from shared.storage import DEFAULT_APP_ROLE_ID, AppStatus
 from shared.tickets.formats import is_guid
@@ -55,11 +59,24 @@ async def managed_app(api: ApiServices, app: str) -> ManagedTarget:
     store = api.engine.store
     record = await store.apps.find(app.lower())
     registration = await store.registrations.find(app.lower())
+    if record is not None and record.status is AppStatus.REFUSED:
+        raise Refusal(422, "app_not_manageable", record.last_error or "PIM Warden never manages this app")
     managed = record is not None and record.in_scope and record.status is AppStatus.MANAGED
     if registration is None and not managed:
         raise Refusal(422, "app_not_managed", "PIM Warden does not manage this app")
     name = registration.profile if registration else (record.profile if record else None)
     return ManagedTarget(app.lower(), profile_named(api, name), dict(record.role_groups) if record else {})
+
+
+async def manageable(api: ApiServices, sp: ServicePrincipal, by: str, now: datetime) -> None:
+    """422 with the reason's code (audited) when PIM Warden may never manage `sp` (domain.manageable)."""
+    refused = manageability(sp, api.engine.config.own_service_principals)
+    if refused is None:
+        return
+    await api.engine.store.audit.append(
+        refusal_event(str(sp.id).lower(), refused, by, now, "RegistrationRefused")
+    )
+    raise Refusal(422, refused.code.value, refused.message)
 
 
 def profile_named(api: ApiServices, name: str | None) -> Profile:
@@ -82,16 +99,27 @@ async def allowed_user(api: ApiServices, user: str) -> DirectoryUser:
         raise Refusal(422, "principal_not_found", "no such user in the directory")
     if not found.account_enabled:
         raise Refusal(422, "principal_disabled", "the user's account is disabled")
-    if found.user_type.lower() != "member" and not api.config.allow_guests:
-        raise Refusal(422, "principal_not_allowed", f"users of type {found.user_type} are not allowed")
+    kind = user_kind(found)
+    if kind != "member" and not (kind == "guest" and api.config.allow_guests):
+        raise Refusal(422, "principal_not_allowed", f"users of kind {kind} are not allowed")
     return found
 
 
+def user_kind(user: DirectoryUser) -> str:
+    """member, guest or unknown. An external (#EXT#) account is a guest whatever its userType says;
+    a userType Graph did not give (null) is unknown, which no setting allows."""
+    kind = user.user_type.strip().lower()
+    if kind not in ("member", "guest"):
+        return "unknown"
+    return "guest" if "#ext#" in user.user_principal_name.lower() else kind
+
+
 def not_protected(api: ApiServices, *names: str | None) -> None:
-    """422 protected_principal when any of `names` (object id, UPN) is a protected principal."""
+    """422 protected_principal when any of `names` (object id, UPN) is a protected principal: a grant
+    would make a break-glass account eligible, which is not its kind of access (revoking stays allowed)."""
     protected = {p.lower() for p in api.engine.config.protected_principals}
     if any(n and n.lower() in protected for n in names):
-        raise Refusal(422, "protected_principal", "protected principals are never changed by tickets")
+        raise Refusal(422, "protected_principal", "protected principals are never made eligible by tickets")
 
 
 def source_may_register(api: ApiServices, source: str) -> None:
@@ -106,6 +134,15 @@ def eligibility_window(
     """(start, end) of the eligibility; end None only where the profile allows no expiry."""
     expiry = profile.member.eligibility
     maximum = parse_duration(expiry.maximum)
+    if starts is not None and abs(starts - now) > maximum:
+        # A start further away than the profile's longest eligibility is a mistake either way (a year
+        # typo, a stale record); it also keeps every later date arithmetic inside datetime's range.
+        raise Refusal(
+            422,
+            "starts_out_of_range",
+            f"/starts must be within {expiry.maximum} of now (profile {profile.name!r})",
+            errors=[{"path": "/starts", "message": f"must be within {expiry.maximum} of now"}],
+        )
     start = max(starts or now, now)
     if duration is None:
         return start, None if expiry.allow_permanent else start + maximum

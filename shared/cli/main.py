@@ -19,11 +19,14 @@ from shared.cli import render
 from shared.cli import report as compliance_cli
 from shared.cli.env import apply_environment, cli_environment
 from shared.domain.durations import parse_duration
+from shared.domain.ids import ServicePrincipalId
+from shared.domain.manageable import manageability
 from shared.domain.model import TicketInfo
 from shared.engine.grants import GrantRequest, close_grants, record_grant
 from shared.engine.run import enforce
 from shared.engine.schedule import DueSchedule
 from shared.engine.services import Services, build_services
+from shared.engine.unmanageable import refusal_event
 from shared.settings import SettingsError
 from shared.storage import DEFAULT_APP_ROLE_ID, Registration
 
@@ -125,6 +128,9 @@ async def cmd_grant(services: Services, args: argparse.Namespace) -> int:
     user = await services.graph.get_user(args.user)
     if user is None:
         raise UsageError(f"no user {args.user!r} in the directory")
+    protected = {str(p).lower() for p in services.config.protected_principals}
+    if str(user.id).lower() in protected or args.user.lower() in protected:
+        raise UsageError("protected_principal: protected principals are never made eligible")
     ends = now + parse_duration(args.duration) if args.duration else _instant(args.until)
     if ends <= now:
         raise UsageError("the grant must end in the future")
@@ -152,11 +158,20 @@ async def cmd_revoke(services: Services, args: argparse.Namespace) -> int:
 async def cmd_register(services: Services, args: argparse.Namespace) -> int:
     profile = services.profiles.get(args.profile)  # ProfileError (a ValueError) for unknown names
     now = services.clock.now()
-    existing = await services.store.registrations.find(args.app)
+    sp = await services.graph.get_service_principal(ServicePrincipalId(args.app.lower()))
+    if sp is None:
+        raise UsageError(f"no service principal with object id {args.app!r}")
+    refused = manageability(sp, services.config.own_service_principals)
+    if refused is not None:
+        await services.store.audit.append(
+            refusal_event(str(sp.id).lower(), refused, _cause(args), now, "RegistrationRefused"))
+        raise UsageError(f"{refused.code}: {refused.message}")
+    app = str(sp.id).lower()
+    existing = await services.store.registrations.find(app)
     await services.store.registrations.put(Registration(
-        args.app, profile.name, _cause(args), now, args.reason, existing.etag if existing else None))
-    await DueSchedule(services.store.cursors).update(now, set_due={args.app: now})
-    print(f"registered {args.app} with profile {profile.name!r}")
+        app, profile.name, _cause(args), now, args.reason, existing.etag if existing else None))
+    await DueSchedule(services.store.cursors).update(now, set_due={app: now})
+    print(f"registered {app} with profile {profile.name!r}")
     return EXIT_OK
 
 

@@ -45,18 +45,22 @@ def plan_eligibilities(
             _grant(role, wanted, now, plan)
         else:
             _update(role, wanted, existing, now, plan)
-    for principal, existing in sorted(current.items()):
-        if principal in desired.protected_principals:
-            plan.notices.append(f"protected principal {principal} keeps its eligibility without a grant")
-        else:
-            _remove(role, existing, "no open grant covers this principal", now, plan)
+    # Whoever holds it (a protected principal too): an eligibility no open grant covers is removed.
+    # Protected principals keep standing access (membership, direct assignment), never an orphan
+    # eligibility that no ticket could ever release.
+    for _, existing in sorted(current.items()):
+        _remove(role, existing, "no open grant covers this principal", now, plan)
 
 
 def _current_eligibilities(seen: ObservedRole, now: datetime) -> dict[PrincipalId, EligibilityInstance]:
     if seen.group is None:
         return {}
     found: dict[PrincipalId, EligibilityInstance] = {}
-    for item in sorted(seen.eligibilities, key=lambda e: (e.end is None, e.end or e.start)):
+    # Ties broken on start and creation, so the plan does not depend on the order Graph lists them in.
+    def order(e: EligibilityInstance) -> tuple[bool, datetime, datetime, bool, datetime]:
+        return (e.end is None, e.end or e.start, e.start, e.created is not None, e.created or e.start)
+
+    for item in sorted(seen.eligibilities, key=order):
         if (
             item.access_id is AccessId.MEMBER
             and item.group_id == seen.group.id

@@ -44,6 +44,12 @@ class PrincipalType(StrEnum):
     USER = "User"
     GROUP = "Group"
     SERVICE_PRINCIPAL = "ServicePrincipal"
+    UNKNOWN = "Unknown"  # Graph named none (or one we do not know): never removed
+
+
+# Direct assignments exclusive mode may remove: people's access. A service principal's assignment is an
+# application permission, which no group can hold, so PIM could never give it back.
+REMOVABLE_PRINCIPAL_TYPES = frozenset({PrincipalType.USER, PrincipalType.GROUP})
 
 
 class AssignmentType(StrEnum):
@@ -88,6 +94,10 @@ class ServicePrincipal:
     app_roles: tuple[AppRole, ...] = ()
     app_role_assignment_required: bool = False
     custom_security_attributes: JsonObject = field(default_factory=dict, hash=False)
+    # Who registered the application and what kind of service principal this is (see manageable.py);
+    # None when Graph did not say, which the manageability rule treats as "not an application".
+    app_owner_organization_id: str | None = None
+    service_principal_type: str | None = "Application"
 
 
 @dataclass(frozen=True)
@@ -277,7 +287,8 @@ class DesiredApp:
     """What one high-value app should look like.
 
     `member_rules` / `owner_rules` map rule id -> exact Graph PATCH body (from `rules.py`).
-    `protected_principals` (break-glass accounts) are never removed from anything.
+    `protected_principals` (break-glass accounts) keep their standing access (membership, direct
+    assignments): it is reported, never removed. An eligibility no grant covers is removed from them too.
     `trusted_owners` (e.g. PIM Warden's own service principal) are not reported as group owners.
     `notes` carry what building the desired state had to report (capped or ignored grants).
     """

@@ -3,8 +3,9 @@
 Pure, deterministic and total: odd observed states are drift (data), never exceptions. The order is
 group -> policy rules -> app assignment -> eligibility -> removals, so each action can rely on the ones
 before it. Policy rules are corrected even before the group is PIM-managed, because the first rule
-update is what onboards it. Nobody is ever made an active member (eligibility only), and protected
-principals (break-glass accounts) are never removed from anything. A converged app yields no actions.
+update is what onboards it. Nobody is ever made an active member (eligibility only); protected
+principals (break-glass accounts) keep their standing access, and exclusive mode never removes a
+service principal's assignment (an application permission). A converged app yields no actions.
 """
 
 from __future__ import annotations
@@ -27,7 +28,15 @@ from shared.domain.actions import (
 )
 from shared.domain.eligibility_planning import plan_eligibilities, plan_members
 from shared.domain.ids import PrincipalId
-from shared.domain.model import AccessId, DesiredApp, DesiredRole, ObservedApp, ObservedRole, RecordState
+from shared.domain.model import (
+    REMOVABLE_PRINCIPAL_TYPES,
+    AccessId,
+    DesiredApp,
+    DesiredRole,
+    ObservedApp,
+    ObservedRole,
+    RecordState,
+)
 from shared.domain.rules import diff_rules, summarize_rule
 
 
@@ -261,6 +270,9 @@ def _plan_direct_assignments(desired: DesiredApp, observed: ObservedApp, plan: P
         subject = f"{assignment.principal_type} {assignment.principal_id} (app role {assignment.app_role_id})"
         if assignment.principal_id in desired.protected_principals:
             plan.notices.append(f"direct assignment of protected principal kept: {subject}")
+            continue
+        if assignment.principal_type not in REMOVABLE_PRINCIPAL_TYPES:
+            plan.notices.append(f"application permission kept (never removed): {subject}")
             continue
         repaired = desired.exclusive
         plan.drift.append(

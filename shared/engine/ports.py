@@ -77,7 +77,7 @@ class DirectoryUser:
 
     id: PrincipalId
     user_principal_name: str
-    user_type: str  # "Member" or "Guest"
+    user_type: str  # "Member" or "Guest"; "" when Graph did not say
     account_enabled: bool
 
 

@@ -17,6 +17,7 @@ from enum import StrEnum
 from shared.domain.actions import Action, EnsureGroup, Plan, RequireAssignment
 from shared.domain.desired import build_desired_app
 from shared.domain.ids import AppId, GroupId, ServicePrincipalId
+from shared.domain.manageable import manageability
 from shared.domain.model import DesiredApp, EligibilityGrant, ObservedApp, ServicePrincipal
 from shared.domain.planner import plan_app
 from shared.domain.profiles import Profile, ProfileError, profile_fingerprint
@@ -28,6 +29,7 @@ from shared.engine.record import AppRecords, action_event, drift_event
 from shared.engine.schedule import next_due
 from shared.engine.services import Services
 from shared.engine.signals import service_principal_fingerprint
+from shared.engine.unmanageable import report_unmanageable
 from shared.graph.errors import GraphError, TransientGraphError
 from shared.storage import AppStatus, LeaseLostError, ManagedApp
 from shared.storage.leases import Lease
@@ -42,6 +44,7 @@ class Outcome(StrEnum):
     FAILED = "failed"  # permanent failure: recorded as the app's last error
     SKIPPED = "skipped"  # another worker holds the lease
     NOT_MANAGED = "not_managed"  # not high-value and never managed
+    REFUSED = "refused"  # selected or registered, but never manageable: reported, nothing written
 
 
 @dataclass(frozen=True)
@@ -147,6 +150,11 @@ async def _reconcile(
         )
     if record is None and verdict is None:
         return AppResult(sp_id, Outcome.NOT_MANAGED)
+    refused = manageability(sp, services.config.own_service_principals) if sp is not None else None
+    if sp is not None and refused is not None:
+        if not dry_run:
+            await report_unmanageable(services, sp, record, refused, cause, now)
+        return AppResult(sp_id, Outcome.REFUSED, error=f"{refused.code}: {refused.message}")
     try:
         profile = services.profiles.get(verdict.profile if verdict else (record.profile if record else None))
     except ProfileError as error:

@@ -58,7 +58,7 @@ class RunSummary:
 
     @property
     def seen(self) -> int:
-        return len(self.results) - self.count(Outcome.NOT_MANAGED)
+        return len(self.results) - self.count(Outcome.NOT_MANAGED, Outcome.REFUSED)
 
     @property
     def drifted(self) -> int:
@@ -78,6 +78,7 @@ class RunSummary:
             f"enforce cause={self.cause} full={str(self.full).lower()} dry_run={str(self.dry_run).lower()} "
             f"apps_seen={self.seen} changed={self.count(Outcome.CHANGED)} drifted={self.drifted} "
             f"failed={self.failed} skipped={self.count(Outcome.SKIPPED)} not_reached={self.not_reached} "
+            f"refused={self.count(Outcome.REFUSED)} "
             f"graph_requests={self.graph_requests} graph_writes={self.graph_writes} "
             f"elapsed_s={self.elapsed_s:.1f}"
         )

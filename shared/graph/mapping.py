@@ -42,6 +42,8 @@ SERVICE_PRINCIPAL_SELECT = [
     "appRoles",
     "appRoleAssignmentRequired",
     "customSecurityAttributes",
+    "appOwnerOrganizationId",
+    "servicePrincipalType",
 ]
 
 
@@ -82,7 +84,13 @@ def service_principal(data: Mapping[str, Any]) -> ServicePrincipal:
         app_roles=roles,
         app_role_assignment_required=bool(data.get("appRoleAssignmentRequired")),
         custom_security_attributes=dict(data.get("customSecurityAttributes") or {}),
+        app_owner_organization_id=_text_or_none(data.get("appOwnerOrganizationId")),
+        service_principal_type=_text_or_none(data.get("servicePrincipalType")),
     )
+
+
+def _text_or_none(value: Any) -> str | None:
+    return str(value) if value else None
 
 
 def group(data: Mapping[str, Any], members: Iterable[str] = (), owners: Iterable[str] = ()) -> ObservedGroup:
@@ -104,13 +112,13 @@ def group(data: Mapping[str, Any], members: Iterable[str] = (), owners: Iterable
 
 def app_role_assignment(data: Mapping[str, Any]) -> AppRoleAssignment:
     """An appRoleAssignment resource."""
-    kind = str(data.get("principalType") or "User")
+    kind = str(data.get("principalType") or "")
     return AppRoleAssignment(
         id=AppRoleAssignmentId(str(data["id"])),
         principal_id=PrincipalId(str(data.get("principalId"))),
         principal_type=PrincipalType(kind)
         if kind in PrincipalType._value2member_map_
-        else PrincipalType.USER,
+        else PrincipalType.UNKNOWN,
         app_role_id=AppRoleId(str(data.get("appRoleId"))),
         resource_id=ServicePrincipalId(str(data.get("resourceId"))),
         principal_display_name=data.get("principalDisplayName"),
@@ -184,6 +192,6 @@ def user(data: Mapping[str, Any]) -> DirectoryUser:
     return DirectoryUser(
         id=PrincipalId(str(data["id"])),
         user_principal_name=str(data.get("userPrincipalName") or ""),
-        user_type=str(data.get("userType") or "Member"),
-        account_enabled=bool(data.get("accountEnabled", True)),
+        user_type=str(data.get("userType") or ""),  # "" = Graph did not say: never taken as a member
+        account_enabled=data.get("accountEnabled") is True,
     )

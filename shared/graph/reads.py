@@ -50,7 +50,7 @@ class GraphReads(GraphBase):
         for item in pages.items:
             if "@removed" in item:
                 removed.append(ServicePrincipalId(str(item["id"])))
-            elif "appId" in item and "displayName" in item:
+            elif all(key in item for key in ("appId", "displayName", "servicePrincipalType")):
                 changed.append(mapping.service_principal(item))
             else:  # an update carries only what changed: read the whole object
                 full = await self.get_service_principal(ServicePrincipalId(str(item["id"])))

@@ -23,6 +23,7 @@ class AppStatus(StrEnum):
     OUT_OF_SCOPE = "out_of_scope"
     DELETED = "deleted"
     ERROR = "error"
+    REFUSED = "refused"  # selected or registered, but never manageable (shared.domain.manageable)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from shared.storage.inbound import InboundRequestRepo
 from shared.storage.leases import LeaseRepo
 from shared.storage.registrations import RegistrationRepo
 from shared.storage.tables import EntityTable, RetryPolicy
+from shared.storage.ticket_closes import TicketCloseRepo
 
 TABLES = ("apps", "cursors", "audit", "requests", "leases", "grants", "registrations", "events")
 # Our RetryPolicy retries; the SDK's own retry policy is switched off so retries don't multiply.
@@ -44,6 +45,7 @@ class StateStore:
         self.requests = InboundRequestRepo(self._tables["requests"])
         self.leases = LeaseRepo(self._tables["leases"])
         self.grants = GrantRepo(self._tables["grants"])
+        self.ticket_closes = TicketCloseRepo(self._tables["grants"])  # close markers beside the grants
         self.registrations = RegistrationRepo(self._tables["registrations"])
         events = self._tables["events"]
         assert isinstance(events, EventTable)

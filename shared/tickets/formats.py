@@ -9,7 +9,7 @@ Every check uses `fullmatch`: Python's `$` would accept a trailing newline.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from shared.domain.durations import parse_duration
 
@@ -79,4 +79,31 @@ def parse_strict_datetime(value: str) -> datetime:
     """Parse an RFC 3339 date-time with an offset; ValueError when malformed or not a real date."""
     if not matches(DATETIME, value):
         raise ValueError("must be an RFC 3339 date-time with an offset, such as 2026-05-01T08:00:00Z")
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+01:00 or 9999-12-31T23:59:59-01:00 have no UTC time
+        raise ValueError("is outside the range of representable times") from None
+
+
+JIRA_DATETIME = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?(Z|[+-][0-9]{2}:?[0-9]{2})$"
+)
+
+
+def parse_jira_timestamp(value: object) -> datetime | None:
+    """A Jira webhook's `timestamp`: milliseconds since the epoch as Jira Cloud sends it (a number, or
+    the same digits as a string), or a date-time with an offset as Jira's own date format writes it
+    (`2024-02-18T15:20:11.662+0530`); None for anything else, or a time outside 2000-2999."""
+    if isinstance(value, str) and value.isdigit() and len(value) <= 14:
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        stamp = datetime.fromtimestamp(value / 1000, UTC) if 0 < value < 10**14 else None
+    elif isinstance(value, str) and len(value) <= 40 and matches(JIRA_DATETIME, value):
+        try:
+            stamp = datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+        except (ValueError, OverflowError):
+            stamp = None
+    else:
+        stamp = None
+    return stamp if stamp is not None and 2000 <= stamp.year <= 2999 else None

@@ -31,6 +31,7 @@ from typing import Protocol
 
 from shared.clock import Clock
 from shared.tickets.errors import SignatureError, SignatureErrorCode
+from shared.tickets.formats import parse_jira_timestamp
 from shared.tickets.signing_secrets import Secret
 
 Code = SignatureErrorCode
@@ -190,7 +191,7 @@ def _jira_timestamp(body: bytes) -> datetime:
         payload = json.loads(body)
     except (ValueError, RecursionError):
         raise SignatureError(Code.BAD_TIMESTAMP, "body is not JSON") from None
-    value = payload.get("timestamp") if isinstance(payload, dict) else None
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 10**14:
-        raise SignatureError(Code.BAD_TIMESTAMP, "no integer `timestamp` in milliseconds")
-    return datetime.fromtimestamp(value / 1000, UTC)
+    stamp = parse_jira_timestamp(payload.get("timestamp") if isinstance(payload, dict) else None)
+    if stamp is None:
+        raise SignatureError(Code.BAD_TIMESTAMP, "no `timestamp` in milliseconds or as a date-time")
+    return stamp

@@ -1,4 +1,4 @@
-"""Jira Cloud webhook events (`jira:issue_created`, `jira:issue_updated`, `jira:issue_deleted`).
+"""Jira webhook events, Cloud and Data Center (`jira:issue_created`, `_updated`, `_deleted`).
 
 A grant or revoke is a *transition*: an update is actionable only when its `changelog` moves the
 status into a configured approved (grant) or closing (revoke) status. Any other update, comment or
@@ -45,9 +45,9 @@ def adapt(payload: object, config: JiraConfig) -> Decision:
     r = Reader()
     name = r.text(event.get("webhookEvent", MISSING), "/webhookEvent", pattern=r"^[A-Za-z0-9_:.-]{1,64}$",
                   max_len=64, what="a Jira event name such as jira:issue_updated")
-    stamp = event.get("timestamp", MISSING)
-    if isinstance(stamp, bool) or not isinstance(stamp, int):
-        r.fail("/timestamp", "must be milliseconds since the epoch")
+    if formats.parse_jira_timestamp(event.get("timestamp")) is None:
+        r.fail("/timestamp", "must be milliseconds since the epoch (Jira Cloud) or a date-time with an "
+               "offset (Jira Data Center), between 2000 and 2999")
     r.raise_if_failed()
     if name not in ("jira:issue_created", "jira:issue_updated", "jira:issue_deleted"):
         return Ignored(f"event {quoted(name)} is not an issue event")

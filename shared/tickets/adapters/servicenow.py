@@ -3,8 +3,10 @@
 A Business Rule or Flow posts the record; which of its fields carry the Entra user, the app and the
 duration is configuration, because every instance names its catalog variables differently.
 Lifecycle comes from the task `state` (integer choices: -5 Pending, 1 Open, 2 Work in Progress,
-3 Closed Complete, 4 Closed Incomplete, 7 Closed Skipped; change requests relabel 3 Closed and
-4 Canceled) and `approval` (`not requested`, `requested`, `approved`, `rejected`, ...).
+3 Closed Complete, 4 Closed Incomplete, 7 Closed Skipped; change requests use -5 New ... -1 Implement,
+0 Review, 3 Closed, 4 Canceled) and `approval` (`not requested`, `requested`, `approved`, `rejected`,
+...). A choice matches by its value and, where the record carries one (Change Management API,
+`sysparm_display_value=all`), by its display value; numbers may come as JSON numbers (`3.0`, `-1.0`).
 Closed or rejected wins over approved: a closed ticket is never turned into a grant.
 `updated_on` reads the record's `sys_updated_on`, the event time intake orders decisions by.
 """
@@ -17,9 +19,12 @@ from datetime import UTC, datetime
 
 from shared.tickets import formats
 from shared.tickets.adapters.fields import MISSING, Reader, as_object, dotted_pointer, lookup
-from shared.tickets.adapters.values import SYS_ID, as_text, folded, quoted, scalar
+from shared.tickets.adapters.values import SYS_ID, as_text, choice_texts, folded, quoted, scalar
 from shared.tickets.decisions import Decision, GrantEligibility, Ignored, RevokeEligibility, Ticket
 from shared.tickets.errors import PayloadError
+
+EARLIEST_UPDATE = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST_UPDATE = datetime(3000, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -34,7 +39,8 @@ class ServiceNowConfig:
     justification_field: str = "short_description"
     requested_by_field: str | None = "requested_for"
     grant_approvals: tuple[str, ...] = ("approved",)
-    grant_states: tuple[str, ...] = ("1", "2", "Open", "Work in Progress")
+    # 1/2: a requested item's Open / Work in Progress; -1: a change request's Implement
+    grant_states: tuple[str, ...] = ("1", "2", "-1", "Open", "Work in Progress", "Implement")
     revoke_states: tuple[str, ...] = (
         "3", "4", "7", "Closed Complete", "Closed Incomplete", "Closed Skipped", "Closed", "Canceled",
     )
@@ -50,17 +56,28 @@ def adapt(payload: object, config: ServiceNowConfig) -> Decision:
     sys_id = as_text(scalar(record.get("sys_id", MISSING)))
     if sys_id is None or not SYS_ID.fullmatch(sys_id):
         r.fail("/sys_id", "must be a 32-character ServiceNow sys_id")
-    state = as_text(scalar(record.get("state", MISSING)))
-    if state is None or not state.strip():
+    states = choice_texts(record.get("state", MISSING))
+    if not states:
         r.fail("/state", "is required (a number such as 2, or a label such as Work in Progress)")
-    approval = as_text(scalar(record.get("approval", ""))) or ""
+    approvals = choice_texts(record.get("approval", "")) or ("",)
+    _check_updated_on(record, r)
     r.raise_if_failed()
-    assert number is not None and state is not None
+    assert number is not None
     ticket = Ticket(config.system, number)
-    action = _action(state, approval, config)
+    action = _action(states, approvals, config)
     if action is None:
-        return Ignored(f"state {quoted(state)} with approval {quoted(approval)} asks for no change")
+        return Ignored(f"state {quoted(states[0])} with approval {quoted(approvals[0])} asks for no change")
     return _decide(action, record, ticket, config, r)
+
+
+def _check_updated_on(record: Mapping[str, object], r: Reader) -> None:
+    """`sys_updated_on` orders this record's events: when present, it must be a plausible time."""
+    raw = scalar(record.get("sys_updated_on"))
+    if raw is None or raw == "":
+        return
+    stamped = updated_on(record)
+    if stamped is None or not EARLIEST_UPDATE <= stamped < LATEST_UPDATE:
+        r.fail("/sys_updated_on", "must be a UTC time \"YYYY-MM-DD HH:MM:SS\" between 2000 and 2999")
 
 
 def updated_on(payload: object) -> datetime | None:
@@ -80,12 +97,13 @@ def _unwrap(record: Mapping[str, object]) -> Mapping[str, object]:
     return inner if len(record) == 1 and isinstance(inner, Mapping) else record
 
 
-def _action(state: str, approval: str, config: ServiceNowConfig) -> str | None:
-    state_f, approval_f = state.strip().casefold(), approval.strip().casefold()
-    if state_f in folded(config.revoke_states) or approval_f in folded(config.revoke_approvals):
+def _action(states: tuple[str, ...], approvals: tuple[str, ...], config: ServiceNowConfig) -> str | None:
+    state_f = {s.strip().casefold() for s in states}
+    approval_f = {a.strip().casefold() for a in approvals}
+    if state_f & folded(config.revoke_states) or approval_f & folded(config.revoke_approvals):
         return "revoke"
-    approved = not config.grant_approvals or approval_f in folded(config.grant_approvals)
-    return "grant" if approved and state_f in folded(config.grant_states) else None
+    approved = not config.grant_approvals or bool(approval_f & folded(config.grant_approvals))
+    return "grant" if approved and state_f & folded(config.grant_states) else None
 
 
 def _decide(action: str, record: Mapping[str, object], ticket: Ticket, config: ServiceNowConfig,

@@ -1,7 +1,8 @@
 """Unwrapping the value shapes ticket systems use for one logical field.
 
 ServiceNow's Table API returns a reference as `{"link": ..., "value": sys_id}`, and with
-`sysparm_display_value=all` every field as `{"display_value": ..., "value": ...}`. Jira returns a
+`sysparm_display_value=all` (and the Change Management API) every field as `{"display_value": ...,
+"value": ...}`, numbers there as JSON numbers (`3.0`). Jira returns a
 select option as `{"value": ...}`, a user picker as `{"accountId": ..., "emailAddress": ...}`, and
 multi-selects as lists. These helpers reduce each to the plain text the adapters check.
 """
@@ -18,8 +19,15 @@ def scalar(value: object) -> object:
     """The plain value inside a ServiceNow reference / display-value object, else `value` itself."""
     if isinstance(value, Mapping):
         inner = value.get("value", value.get("display_value"))
-        return inner if isinstance(inner, str | int) and not isinstance(inner, bool) else value
+        return inner if isinstance(inner, str | int | float) and not isinstance(inner, bool) else value
     return value
+
+
+def choice_texts(value: object) -> tuple[str, ...]:
+    """Every text a ServiceNow choice field carries: its value and, where the record has one (the Change
+    Management API, `sysparm_display_value=all`), its display value (the label, e.g. "Closed")."""
+    candidates = [value.get("value"), value.get("display_value")] if isinstance(value, Mapping) else [value]
+    return tuple(t for t in (as_text(c) for c in candidates) if t is not None and t.strip())
 
 
 def jira_value(value: object) -> object:
@@ -35,11 +43,14 @@ def jira_value(value: object) -> object:
 
 
 def as_text(value: object) -> str | None:
-    """Strings as they are, integers as digits; anything else None."""
+    """Strings as they are, integers as digits (a whole float too: the Change Management API sends
+    choices as 3.0 or -1.0); anything else None."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
         return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else None
     return value if isinstance(value, str) else None
 
 

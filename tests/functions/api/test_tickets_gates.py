@@ -18,8 +18,10 @@ from tests.integration.engine.simenv import writes_since
 from .conftest import (
     ADA,
     BREAKGLASS,
+    EXCHANGE,
     FINREPORT,
     GUEST,
+    MANAGED_IDENTITY,
     OLD,
     PAYROLL,
     WAREHOUSE,
@@ -129,8 +131,17 @@ async def test_every_guardrail(env: Env) -> None:
             "principal_not_found",
         ),
         (generic("grant", "G4", user=GUEST), "generic", 422, "principal_not_allowed"),
-        (generic("revoke", "G5", user=BREAKGLASS), "generic", 422, "protected_principal"),
+        (generic("grant", "G5", user=BREAKGLASS), "generic", 422, "protected_principal"),
+        (generic("grant", "G5", user="breakglass@contoso.onmicrosoft.com"), "generic", 422,
+         "protected_principal"),
         (json.dumps({**reg, "profile": "nosuch"}).encode(), "generic", 422, "unknown_profile"),
+        (json.dumps({**reg, "app": EXCHANGE}).encode(), "generic", 422, "microsoft_first_party_app"),
+        (json.dumps({**reg, "app": MANAGED_IDENTITY}).encode(), "generic", 422, "managed_identity"),
+        (generic("grant", "G7", starts="9999-12-31T23:59:59Z"), "generic", 422, "starts_out_of_range"),
+        (generic("grant", "G7", starts="0001-01-01T00:00:00Z"), "generic", 422, "starts_out_of_range"),
+        (generic("grant", "G7", starts="2036-01-01T00:00:00Z"), "generic", 422, "starts_out_of_range"),
+        (generic("grant", "G7", starts="9999-12-31T23:59:59-01:00"), "generic", 400, "invalid_payload"),
+        (generic("grant", "G7", starts="0001-01-01T00:00:00+01:00"), "generic", 400, "invalid_payload"),
     ]
     mark = len(env.sim.log)
     for body, source, status, code in cases:
@@ -138,6 +149,11 @@ async def test_every_guardrail(env: Env) -> None:
     assert writes_since(env.sim, mark) == []
     assert await env.engine.store.grants.list_open(FINREPORT) == []
     assert await env.engine.store.registrations.list() == []
+    now = env.engine.clock.now()
+    for app, code in ((EXCHANGE, "microsoft_first_party_app"), (MANAGED_IDENTITY, "managed_identity")):
+        events = await env.engine.store.audit.query(app, now - timedelta(days=1), now + timedelta(days=1))
+        refusals = [e for e in events if e.action == "RegistrationRefused"]
+        assert refusals and refusals[-1].detail.startswith(code) and refusals[-1].cause == "ticket:jira:CHG1"
 
 
 async def test_register_needs_an_allowed_source(env: Env) -> None:

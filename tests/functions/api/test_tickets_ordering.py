@@ -19,8 +19,8 @@ async def generic_at(env: Env, body: bytes, at: int) -> tuple[int, dict[str, Any
     return await post_ticket("generic", body, sign_standard(env, body, at=at))
 
 
-async def ticket_grant(env: Env, system: str, number: str) -> Grant:
-    gid = grant_id(FINREPORT, ADA, "00000000-0000-0000-0000-000000000000", system, number)
+async def ticket_grant(env: Env, source: str, system: str, number: str) -> Grant:
+    gid = grant_id(FINREPORT, ADA, "00000000-0000-0000-0000-000000000000", system, number, source=source)
     return await env.engine.store.grants.get(FINREPORT, gid)
 
 
@@ -35,7 +35,7 @@ async def test_stale_approval_after_close_is_ignored_and_newer_one_reopens(env: 
     assert answer["status"] == "ignored" and "closed after this event" in answer["decision"]["reason"]
     status, answer = await generic_at(env, generic("grant", "RITM7", justification="same second"), t - 60)
     assert (status, answer["status"]) == (200, "ignored")
-    closed = await ticket_grant(env, "servicenow", "RITM7")
+    closed = await ticket_grant(env, "generic", "servicenow", "RITM7")
     assert closed.status is GrantStatus.CLOSED
     assert closed.closed_at == datetime.fromtimestamp(t - 60, UTC)  # the close event's time
     env.sim.tenant.advance(timedelta(minutes=10))
@@ -44,17 +44,17 @@ async def test_stale_approval_after_close_is_ignored_and_newer_one_reopens(env: 
 
     status, answer = await generic_at(env, generic("grant", "RITM7", justification="re-approved"), env.now())
     assert status == 202, answer
-    reopened = await ticket_grant(env, "servicenow", "RITM7")
+    reopened = await ticket_grant(env, "generic", "servicenow", "RITM7")
     assert (reopened.status, reopened.justification) == (GrantStatus.OPEN, "re-approved")
     await drain(env)
     assert [e for e in eligibilities(env.sim, await role_group(env)) if e["principalId"] == ADA]
 
 
-def jira_transition(status: str, at_ms: int) -> bytes:
+def jira_transition(status: str, at_ms: int, key: str = "ACCESS-7") -> bytes:
     return json.dumps({
         "timestamp": at_ms,
         "webhookEvent": "jira:issue_updated",
-        "issue": {"key": "ACCESS-7", "fields": {
+        "issue": {"key": key, "fields": {
             "summary": "FinReport access",
             JIRA_MAPPING["app_field"]: FINREPORT,
             JIRA_MAPPING["user_field"]: ADA,
@@ -71,12 +71,12 @@ async def test_jira_orders_by_the_payload_timestamp(env: Env) -> None:
         body = jira_transition(status_name, at)
         status, answer = await post_ticket("jira", body, sign_jira(env, body))
         assert status == expected, (status_name, at, answer)
-    assert (await ticket_grant(env, "jira", "ACCESS-7")).status is GrantStatus.OPEN
+    assert (await ticket_grant(env, "jira", "jira", "ACCESS-7")).status is GrantStatus.OPEN
 
 
-def servicenow_record(state: str, updated: str) -> bytes:
+def servicenow_record(state: str, updated: str, number: str = "RITM0010077") -> bytes:
     return json.dumps({"result": {
-        "number": "RITM0010077",
+        "number": number,
         "sys_id": "b" * 32,
         "state": state,
         "approval": "approved",
@@ -102,5 +102,62 @@ async def test_servicenow_orders_by_sys_updated_on_not_by_send_time(env: Env) ->
         assert status == expected, (state, updated, answer)
         if expected == 200:
             assert answer["decision"]["kind"] == "ignored"
-    reopened = await ticket_grant(env, "servicenow", "RITM0010077")
+    reopened = await ticket_grant(env, "servicenow", "servicenow", "RITM0010077")
     assert reopened.status is GrantStatus.OPEN
+
+
+async def no_grant(env: Env, source: str, system: str, number: str) -> bool:
+    gid = grant_id(FINREPORT, ADA, "00000000-0000-0000-0000-000000000000", system, number, source=source)
+    return await env.engine.store.grants.find(FINREPORT, gid) is None
+
+
+async def test_generic_close_before_its_approval_is_remembered(env: Env) -> None:
+    t = env.now()
+    status, answer = await generic_at(env, generic("revoke", "RITM8"), t - 60)
+    assert (status, answer["status"]) == (200, "ignored")
+    assert "close is remembered" in answer["decision"]["reason"]
+    status, answer = await generic_at(env, generic("grant", "RITM8"), t - 120)  # the older approval, late
+    assert (status, answer["status"]) == (200, "ignored"), answer
+    assert "closed after this event" in answer["decision"]["reason"]
+    assert await no_grant(env, "generic", "servicenow", "RITM8")
+    status, answer = await generic_at(env, generic("grant", "RITM8", justification="re-approved"), t)
+    assert status == 202, answer
+    assert (await ticket_grant(env, "generic", "servicenow", "RITM8")).status is GrantStatus.OPEN
+
+
+async def test_jira_close_before_its_approval_is_remembered(env: Env) -> None:
+    ms = env.now() * 1000
+    for status_name, at, expected in (("Done", ms - 60_000, 200), ("Approved", ms - 300_000, 200)):
+        body = jira_transition(status_name, at, key="ACCESS-8")
+        status, answer = await post_ticket("jira", body, sign_jira(env, body))
+        assert (status, answer["status"]) == (expected, "ignored"), (status_name, answer)
+    assert await no_grant(env, "jira", "jira", "ACCESS-8")
+    body = jira_transition("Approved", ms - 1_000, key="ACCESS-8")
+    status, answer = await post_ticket("jira", body, sign_jira(env, body))
+    assert status == 202, answer
+
+
+async def test_servicenow_close_before_its_approval_is_remembered(env: Env) -> None:
+    base = env.sim.tenant.now.astimezone(UTC).replace(microsecond=0)
+
+    def at(seconds: int) -> str:
+        return (base + timedelta(seconds=seconds)).strftime("%Y-%m-%d %H:%M:%S")
+
+    for n, (state, updated, expected) in enumerate((("3", at(-100), "ignored"), ("2", at(-200), "ignored"),
+                                                     ("2", at(-50), "pending"))):
+        body = servicenow_record(state, updated, number="RITM0010078")
+        _, answer = await post_ticket("servicenow", body, sign_standard(env, body, at=env.now() + n))
+        assert answer["status"] == expected, (state, updated, answer)
+    assert (await ticket_grant(env, "servicenow", "servicenow", "RITM0010078")).status is GrantStatus.OPEN
+
+
+async def test_a_source_cannot_revoke_another_sources_ticket(env: Env) -> None:
+    ms = env.now() * 1000
+    body = jira_transition("Approved", ms - 1_000, key="ACCESS-9")
+    status, _ = await post_ticket("jira", body, sign_jira(env, body))
+    assert status == 202
+    forged = json.dumps({"action": "revoke", "ticket": {"system": "jira", "number": "ACCESS-9"},
+                         "user": ADA, "app": FINREPORT}).encode()
+    status, answer = await generic_at(env, forged, env.now())
+    assert (status, answer["status"]) == (200, "ignored"), answer
+    assert (await ticket_grant(env, "jira", "jira", "ACCESS-9")).status is GrantStatus.OPEN

@@ -39,7 +39,7 @@ def test_mapping_overrides_defaults_and_lists_become_tuples() -> None:
 def test_bound_adapter_adapts_with_its_config() -> None:
     bound = load_source("jira", '{"app_field": "customfield_1", "user_field": "customfield_2"}')
     assert bound.config == JiraConfig(app_field="customfield_1", user_field="customfield_2")
-    assert bound({"webhookEvent": "sprint_started", "timestamp": 1}) == Ignored(
+    assert bound({"webhookEvent": "sprint_started", "timestamp": 1700000000000}) == Ignored(
         "event 'sprint_started' is not an issue event"
     )
 

@@ -166,3 +166,50 @@ def test_refusals_name_the_fields(changes: dict[str, Any], expected: list[str]) 
 
 def test_revoke_needs_user_and_app_too() -> None:
     assert paths(record(state="3", variables={"pimwarden_app": APP})) == ["/variables/pimwarden_user"]
+
+
+def change_record(state: float, label: str, approval: str = "approved") -> dict[str, Any]:
+    """A change request as the Change Management API (sn_chg_rest) returns it: every field an object
+    with `value` and `display_value`, choices as JSON numbers."""
+    def field(value: object, display: object = None) -> dict[str, object]:
+        return {"value": value, "display_value": display if display is not None else value}
+
+    return {"result": {
+        "number": field("CHG0030001"),
+        "sys_id": field(SYS_ID),
+        "state": field(state, label),
+        "approval": field(approval, approval.capitalize()),
+        "short_description": field("Payroll admin access"),
+        "sys_updated_on": field("2026-03-01 10:00:00", "2026-03-01 02:00:00"),
+        "variables": {"pimwarden_user": "ann.lee@contoso.com", "pimwarden_app": APP},
+    }}
+
+
+@pytest.mark.parametrize(
+    ("state", "label", "kind"),
+    [
+        (-1.0, "Implement", GrantEligibility),
+        (3.0, "Closed", RevokeEligibility),
+        (4.0, "Canceled", RevokeEligibility),
+        (-5.0, "New", Ignored),
+        (-3.0, "Authorize", Ignored),
+    ],
+)
+def test_change_management_api_records_with_float_choices_are_understood(
+    state: float, label: str, kind: type
+) -> None:
+    decision = adapt(change_record(state, label), CONFIG)
+    assert isinstance(decision, kind), decision
+    if not isinstance(decision, Ignored):
+        assert decision.ticket == Ticket("servicenow", "CHG0030001")
+
+
+def test_a_choice_matches_by_its_display_value_too() -> None:
+    labels_only = ServiceNowConfig(grant_states=("Implement",), revoke_states=("Closed",))
+    assert isinstance(adapt(change_record(-1.0, "Implement"), labels_only), GrantEligibility)
+    assert isinstance(adapt(change_record(3.0, "Closed"), labels_only), RevokeEligibility)
+
+
+@pytest.mark.parametrize("stamp", ["0001-01-01 00:00:00", "9999-12-31 23:59:59", "yesterday"])
+def test_sys_updated_on_outside_a_plausible_range_is_refused(stamp: str) -> None:
+    assert paths(record(sys_updated_on=stamp)) == ["/sys_updated_on"]

@@ -229,7 +229,11 @@ def test_jira_freshness_comes_from_the_signed_payload(at: datetime, expected: st
     [
         b"not json",
         b"[]",
-        b'{"timestamp": "1700000000000"}',
+        b'{"timestamp": "yesterday"}',
+        b'{"timestamp": "0001-01-01T00:00:00Z"}',
+        b'{"timestamp": "9999-12-31T23:59:59Z"}',
+        b'{"timestamp": "9999-12-31T23:59:59-01:00"}',
+        b'{"timestamp": 253402300799999}',
         b'{"timestamp": true}',
         b"{}",
         b'{"timestamp": 1e12}',
@@ -287,3 +291,18 @@ def test_arbitrary_headers_and_bodies_only_ever_raise_signature_error(
     for scheme in (sw(NEW), jira()):
         with pytest.raises(SignatureError):
             scheme.verify(hdrs, body)
+
+
+@pytest.mark.parametrize(
+    "stamp",
+    [
+        int((NOW - timedelta(minutes=10)).timestamp() * 1000),  # Jira Cloud: a number of milliseconds
+        str(int((NOW - timedelta(minutes=10)).timestamp() * 1000)),  # the same digits as a string
+        "2026-03-01T17:20:00.000+0530",  # Jira's own date-time format, with its offset
+        "2026-03-01T11:50:00Z",
+    ],
+)
+def test_jira_timestamp_forms_of_cloud_and_data_center_are_accepted(stamp: object) -> None:
+    body = json.dumps({"webhookEvent": "jira:issue_updated", "timestamp": stamp}).encode()
+    verified = jira().verify(hub("jira-secret-0123456789", body), body)
+    assert verified.timestamp == NOW - timedelta(minutes=10)
