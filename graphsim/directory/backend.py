@@ -217,14 +217,24 @@ class DirectoryBackend:
         )
 
     # -- members and owners --------------------------------------------------------------------
-    def list_links(self, relation: str, group_id: str) -> list[dict[str, Any]]:
-        """A group's members or owners as directoryObjects with @odata.type."""
+    def list_links(self, relation: str, group_id: str, cast: str | None = None) -> list[dict[str, Any]]:
+        """A group's members or owners as directoryObjects with @odata.type.
+
+        Without a cast, service principals are left out, as v1.0 does (group-list-members.md and
+        group-list-owners.md: "service principals are not listed ... due to the staged rollout of
+        service principals to the Microsoft Graph v1.0 endpoint"); the OData cast
+        `.../members/microsoft.graph.servicePrincipal` lists them.
+        """
         self.group(group_id)
+        wanted = shapes.cast_collection(cast) if cast is not None else None
         links = getattr(self.tenant, relation).get(group_id, {})
         result = []
         for pid in links:
             found = self.tenant.directory_object(pid)
-            if found is not None:
+            if found is None:
+                continue
+            listed = found[0] != "servicePrincipals" if wanted is None else found[0] == wanted
+            if listed:
                 result.append(shapes.reference(found[0], found[1]))
         return result
 

@@ -11,12 +11,23 @@ import struct
 import uuid
 from typing import Any
 
+from graphsim.errors import GraphError
+
 ODATA_TYPES = {
     "users": "#microsoft.graph.user",
     "groups": "#microsoft.graph.group",
     "servicePrincipals": "#microsoft.graph.servicePrincipal",
 }
 PRINCIPAL_TYPES = {"users": "User", "groups": "Group", "servicePrincipals": "ServicePrincipal"}
+# directoryObject types a members/owners list can be cast to; those graphsim does not hold list empty
+CAST_TYPES = {
+    "microsoft.graph.user": "users",
+    "microsoft.graph.group": "groups",
+    "microsoft.graph.serviceprincipal": "servicePrincipals",
+    "microsoft.graph.device": "devices",
+    "microsoft.graph.orgcontact": "orgContacts",
+    "microsoft.graph.application": "applications",
+}
 
 # user resource page: properties returned by default (others need $select)
 USER_DEFAULT = (
@@ -121,6 +132,19 @@ def hide(obj: dict[str, Any], hidden: frozenset[str]) -> dict[str, Any]:
 
 # never read back (user resource page: passwordProfile is write-only)
 USER_WRITE_ONLY = frozenset({"passwordProfile"})
+
+
+def cast_collection(cast: str) -> str:
+    """The collection an OData cast segment names, or 400.
+
+    Graph's $metadata gives the namespace `microsoft.graph` the alias `graph`; the docs write
+    `microsoft.graph.servicePrincipal`, msgraph-sdk sends `graph.servicePrincipal`. Both are accepted.
+    """
+    name = cast.lower()
+    found = CAST_TYPES.get(f"microsoft.{name}" if name.startswith("graph.") else name)
+    if found is None:
+        raise GraphError(400, "BadRequest", f"Resource not found for the segment '{cast}'.")
+    return found
 
 
 def reference(collection: str, obj: dict[str, Any]) -> dict[str, Any]:
