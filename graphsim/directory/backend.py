@@ -54,6 +54,10 @@ class DirectoryBackend:
         group = self.tenant.groups.get(group_id)
         return group if group is not None and self.tenant.visible(group_id) else None
 
+    def policies_listed(self, group_id: str) -> bool:
+        """False while a new group's PIM policy assignments have not replicated (see ports.py)."""
+        return self.tenant.policies_listed(group_id)
+
     def get_directory_object(self, object_id: str) -> dict[str, Any] | None:
         """A visible user, group or service principal with @odata.type, or None."""
         found = self.tenant.directory_object(object_id)
@@ -141,6 +145,7 @@ class DirectoryBackend:
         for _, ref in members:
             self._link("members", group_id, ref, strict=False)
         self.tenant.hide_new(group_id)
+        self.tenant.hide_policies_of_new_group(group_id)
         return group
 
     def _check_unique(self, body: dict[str, Any], own_id: str | None = None) -> None:
