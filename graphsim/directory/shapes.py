@@ -7,6 +7,7 @@ assignment id, are facts from the docs, independent of the rules that change sta
 from __future__ import annotations
 
 import base64
+import copy
 import struct
 import uuid
 from typing import Any
@@ -43,6 +44,53 @@ USER_DEFAULT = (
     "userPrincipalName",
     "id",
 )
+# servicePrincipal resource page (JSON representation, properties not marked optional) and the
+# serviceprincipal-get.md example 1 response: what list, get and delta return without $select, with the
+# value a property has when nothing set it. `customSecurityAttributes` is returned only when $select-ed;
+# `endpoints` is an optional property; `publisherName` and `createdDateTime` are not v1.0 properties.
+SP_DEFAULT: dict[str, Any] = {
+    "id": None,
+    "deletedDateTime": None,
+    "accountEnabled": None,
+    "addIns": [],
+    "alternativeNames": [],
+    "appDescription": None,
+    "appDisplayName": None,
+    "appId": None,
+    "applicationTemplateId": None,
+    "appOwnerOrganizationId": None,
+    "appRoleAssignmentRequired": False,
+    "appRoles": [],
+    "description": None,
+    "disabledByMicrosoftStatus": None,
+    "displayName": None,
+    "homepage": None,
+    "info": {
+        "logoUrl": None,
+        "marketingUrl": None,
+        "privacyStatementUrl": None,
+        "supportUrl": None,
+        "termsOfServiceUrl": None,
+    },
+    "keyCredentials": [],
+    "loginUrl": None,
+    "logoutUrl": None,
+    "notes": None,
+    "notificationEmailAddresses": [],
+    "oauth2PermissionScopes": [],
+    "passwordCredentials": [],
+    "preferredSingleSignOnMode": None,
+    "preferredTokenSigningKeyThumbprint": None,
+    "replyUrls": [],
+    "resourceSpecificApplicationPermissions": [],
+    "samlSingleSignOnSettings": None,
+    "servicePrincipalNames": [],
+    "servicePrincipalType": None,
+    "signInAudience": None,
+    "tags": [],
+    "tokenEncryptionKeyId": None,
+    "verifiedPublisher": {"addedDateTime": None, "displayName": None, "verifiedPublisherId": None},
+}
 # returned only when $select-ed
 SP_HIDDEN = frozenset({"customSecurityAttributes"})
 GROUP_HIDDEN = frozenset(
@@ -118,6 +166,12 @@ def new_group(group_id: str, body: dict[str, Any], now: str, domain: str) -> dic
         group["proxyAddresses"] = [f"SMTP:{nickname}@{domain}"]
         group["visibility"] = group["visibility"] or "Public"
     return group
+
+
+def new_service_principal(obj: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
+    """A service principal's stored JSON: every default property present (fresh copies), then
+    `defaults`, then what was given."""
+    return {**copy.deepcopy(SP_DEFAULT), **defaults, **obj}
 
 
 def user_view(user: dict[str, Any]) -> dict[str, Any]:
