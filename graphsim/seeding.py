@@ -55,8 +55,7 @@ def seed(tenant: Tenant, body: Any) -> dict[str, int]:
     counts: dict[str, int] = {}
     for name, defaults in (("users", _USER_DEFAULTS), ("servicePrincipals", _SP_DEFAULTS)):
         for obj in _objects(body, name):
-            stored = shapes.new_service_principal(obj, defaults) if name == "servicePrincipals" else None
-            tenant.collection(name)[obj["id"]] = stored or {**defaults, **obj}
+            tenant.collection(name)[obj["id"]] = {**defaults, **obj}
             tenant.record(name, obj["id"], "created")
             counts[name] = counts.get(name, 0) + 1
     for obj in _objects(body, "groups"):

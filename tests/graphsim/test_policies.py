@@ -295,9 +295,14 @@ def test_bad_rule_patch_is_400(pim: PimBackend, body: Any) -> None:
 
 @pytest.mark.parametrize(
     ("duration", "accepted"),
-    [("PT15M", False), ("PT29M", False), ("PT30M", True), ("PT24H", True), ("P1DT1M", False), ("PT25H", False)],
+    [
+        ("PT15M", False), ("PT29M", False), ("PT30M", True),
+        ("PT24H", True), ("P1DT1M", False), ("PT25H", False),
+    ],
 )
-def test_activation_maximum_must_be_half_an_hour_to_a_day(pim: PimBackend, duration: str, accepted: bool) -> None:
+def test_activation_maximum_must_be_half_an_hour_to_a_day(
+    pim: PimBackend, duration: str, accepted: bool
+) -> None:
     """PIM role settings: "from one to 24 hours"; the floor is 0.5 hours (MicrosoftDocs/azure-docs#51581).
 
     The refusal changes nothing: the rule keeps its value (and the group is not onboarded).
