@@ -114,6 +114,7 @@ def set_faults(sim: GraphSim, body: Any) -> None:
             raise bad(f"'{key}' must be between 0 and 1.")
     sim.faults.configure(dict(body))
     sim.tenant.replication_delay_s = float(sim.faults.replication_delay_s)
+    sim.tenant.policy_replication_delay_s = float(sim.faults.policy_replication_delay_s)
 
 
 def stats_of(counter: Counter[tuple[str, str, int]]) -> dict[str, Any]:

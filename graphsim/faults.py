@@ -1,5 +1,6 @@
 """Faults on demand: latency, throttling modelled on Graph's identity-and-access limits, random
-503/504s, lost responses, replication delay. Everything is off until POST /_sim/faults.
+503/504s, lost responses, replication delay (of new objects; of a new group's PIM policy assignments).
+Everything is off until POST /_sim/faults.
 
 Why a token bucket in resource units: Graph charges reads by cost (GET users 2, members 3, other
 identity GETs 1; $select -1, $expand +1, $top < 20 -1; minimum 1) against a per-10-second budget,
@@ -29,6 +30,7 @@ SETTINGS = (
     "error_rate",
     "lost_response_rate",
     "replication_delay_s",
+    "policy_replication_delay_s",
     "throttle",
     "read_units_per_10s",
     "writes_per_150s",
@@ -86,6 +88,7 @@ class Faults:
     error_rate: float = 0.0
     lost_response_rate: float = 0.0
     replication_delay_s: float = 0.0
+    policy_replication_delay_s: float = 0.0
     throttle: bool = False
     read_units_per_10s: float = READ_UNITS_PER_10S
     writes_per_150s: float = WRITES_PER_150S

@@ -25,6 +25,11 @@ class DirectoryPort(Protocol):
         """The group's stored Graph JSON (including groupTypes, membershipRule), or None."""
         ...
 
+    def policies_listed(self, group_id: str) -> bool:
+        """False while a group created moments ago has its PIM policy assignments not yet listed
+        (replication: `/_sim/faults` `policy_replication_delay_s`)."""
+        ...
+
     def get_directory_object(self, object_id: str) -> dict[str, Any] | None:
         """A user, group or service principal's stored Graph JSON with "@odata.type", or None."""
         ...

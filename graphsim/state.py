@@ -50,6 +50,11 @@ class Change:
     member_removed: str | None = None
 
 
+def policy_key(group_id: str) -> str:
+    """The replication-visibility key of a group's PIM policy assignments."""
+    return f"policies:{group_id}"
+
+
 @dataclass
 class Tenant:
     """All simulated state of one Entra tenant."""
@@ -69,6 +74,7 @@ class Tenant:
     epoch: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
     hidden_until: dict[str, tuple[float, datetime]] = field(default_factory=dict)
     replication_delay_s: float = 0.0
+    policy_replication_delay_s: float = 0.0
     domain: str = "contoso.onmicrosoft.com"
     plugins: dict[str, SubBackend] = field(default_factory=dict)
 
@@ -126,6 +132,14 @@ class Tenant:
     def hide_new(self, object_id: str) -> None:
         """Make a new object invisible to reads and references for replication_delay_s."""
         self.hide_for(object_id, self.replication_delay_s)
+
+    def hide_policies_of_new_group(self, group_id: str) -> None:
+        """A new group's PIM policy assignments are not listed for policy_replication_delay_s."""
+        self.hide_for(policy_key(group_id), self.policy_replication_delay_s)
+
+    def policies_listed(self, group_id: str) -> bool:
+        """False while a new group's PIM policy assignments have not replicated yet."""
+        return self.visible(policy_key(group_id))
 
     def hide_for(self, object_id: str, seconds: float) -> None:
         """Make a new object invisible to reads and references for a while (replication lag)."""

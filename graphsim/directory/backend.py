@@ -54,6 +54,10 @@ class DirectoryBackend:
         group = self.tenant.groups.get(group_id)
         return group if group is not None and self.tenant.visible(group_id) else None
 
+    def policies_listed(self, group_id: str) -> bool:
+        """False while a new group's PIM policy assignments have not replicated (see ports.py)."""
+        return self.tenant.policies_listed(group_id)
+
     def get_directory_object(self, object_id: str) -> dict[str, Any] | None:
         """A visible user, group or service principal with @odata.type, or None."""
         found = self.tenant.directory_object(object_id)
@@ -141,6 +145,7 @@ class DirectoryBackend:
         for _, ref in members:
             self._link("members", group_id, ref, strict=False)
         self.tenant.hide_new(group_id)
+        self.tenant.hide_policies_of_new_group(group_id)
         return group
 
     def _check_unique(self, body: dict[str, Any], own_id: str | None = None) -> None:
@@ -217,14 +222,24 @@ class DirectoryBackend:
         )
 
     # -- members and owners --------------------------------------------------------------------
-    def list_links(self, relation: str, group_id: str) -> list[dict[str, Any]]:
-        """A group's members or owners as directoryObjects with @odata.type."""
+    def list_links(self, relation: str, group_id: str, cast: str | None = None) -> list[dict[str, Any]]:
+        """A group's members or owners as directoryObjects with @odata.type.
+
+        Without a cast, service principals are left out, as v1.0 does (group-list-members.md and
+        group-list-owners.md: "service principals are not listed ... due to the staged rollout of
+        service principals to the Microsoft Graph v1.0 endpoint"); the OData cast
+        `.../members/microsoft.graph.servicePrincipal` lists them.
+        """
         self.group(group_id)
+        wanted = shapes.cast_collection(cast) if cast is not None else None
         links = getattr(self.tenant, relation).get(group_id, {})
         result = []
         for pid in links:
             found = self.tenant.directory_object(pid)
-            if found is not None:
+            if found is None:
+                continue
+            listed = found[0] != "servicePrincipals" if wanted is None else found[0] == wanted
+            if listed:
                 result.append(shapes.reference(found[0], found[1]))
         return result
 

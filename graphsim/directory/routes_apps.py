@@ -25,7 +25,7 @@ SP_ADVANCED = frozenset(
 
 
 def _sp_view(sp: dict[str, Any]) -> dict[str, Any]:
-    return shapes.hide(sp, shapes.SP_HIDDEN)
+    return shapes.sp_view(sp)
 
 
 def apps_routes(apps: AppsBackend, tenant: Tenant) -> list[Route]:

@@ -129,6 +129,16 @@ def _link_routes(directory: DirectoryBackend, relation: str) -> list[Route]:
         body = page(req, items, context_url=context_url(req, "directoryObjects", req.params.get("$select")))
         return SimResponse(200, body)
 
+    def list_cast(req: SimRequest) -> SimResponse:
+        # OData cast (group-list-members.md example 4: `.../members/microsoft.graph.user`); the context
+        # names the cast's entity set, e.g. `$metadata#servicePrincipals`.
+        cast = req.path_params["cast"]
+        items = directory.list_links(relation, req.path_params["id"], cast)
+        items = listing.filtered(req, items, "DirectoryObject", frozenset())
+        entity_set = shapes.cast_collection(cast)
+        body = page(req, items, context_url=context_url(req, entity_set, req.params.get("$select")))
+        return SimResponse(200, body)
+
     def add(req: SimRequest) -> SimResponse:
         body = require_object(req.body)
         if set(body) - {"@odata.id"}:
@@ -143,6 +153,7 @@ def _link_routes(directory: DirectoryBackend, relation: str) -> list[Route]:
 
     return [
         Route("GET", f"/groups/{{id}}/{relation}", list_links, f"groups.{relation}.list"),
+        Route("GET", f"/groups/{{id}}/{relation}/{{cast}}", list_cast, f"groups.{relation}.cast"),
         Route("POST", f"/groups/{{id}}/{relation}/$ref", add, f"groups.{relation}.add"),
         Route("DELETE", f"/groups/{{id}}/{relation}/{{ref}}/$ref", remove, f"groups.{relation}.remove"),
     ]

@@ -11,12 +11,23 @@ import struct
 import uuid
 from typing import Any
 
+from graphsim.errors import GraphError
+
 ODATA_TYPES = {
     "users": "#microsoft.graph.user",
     "groups": "#microsoft.graph.group",
     "servicePrincipals": "#microsoft.graph.servicePrincipal",
 }
 PRINCIPAL_TYPES = {"users": "User", "groups": "Group", "servicePrincipals": "ServicePrincipal"}
+# directoryObject types a members/owners list can be cast to; those graphsim does not hold list empty
+CAST_TYPES = {
+    "microsoft.graph.user": "users",
+    "microsoft.graph.group": "groups",
+    "microsoft.graph.serviceprincipal": "servicePrincipals",
+    "microsoft.graph.device": "devices",
+    "microsoft.graph.orgcontact": "orgContacts",
+    "microsoft.graph.application": "applications",
+}
 
 # user resource page: properties returned by default (others need $select)
 USER_DEFAULT = (
@@ -32,6 +43,53 @@ USER_DEFAULT = (
     "userPrincipalName",
     "id",
 )
+# servicePrincipal resource page (JSON representation, properties not marked optional) and the
+# serviceprincipal-get.md example 1 response: what list, get and delta return without $select, with the
+# value a property has when nothing set it. `customSecurityAttributes` is returned only when $select-ed;
+# `endpoints` is an optional property; `publisherName` and `createdDateTime` are not v1.0 properties.
+SP_DEFAULT: dict[str, Any] = {
+    "id": None,
+    "deletedDateTime": None,
+    "accountEnabled": None,
+    "addIns": [],
+    "alternativeNames": [],
+    "appDescription": None,
+    "appDisplayName": None,
+    "appId": None,
+    "applicationTemplateId": None,
+    "appOwnerOrganizationId": None,
+    "appRoleAssignmentRequired": False,
+    "appRoles": [],
+    "description": None,
+    "disabledByMicrosoftStatus": None,
+    "displayName": None,
+    "homepage": None,
+    "info": {
+        "logoUrl": None,
+        "marketingUrl": None,
+        "privacyStatementUrl": None,
+        "supportUrl": None,
+        "termsOfServiceUrl": None,
+    },
+    "keyCredentials": [],
+    "loginUrl": None,
+    "logoutUrl": None,
+    "notes": None,
+    "notificationEmailAddresses": [],
+    "oauth2PermissionScopes": [],
+    "passwordCredentials": [],
+    "preferredSingleSignOnMode": None,
+    "preferredTokenSigningKeyThumbprint": None,
+    "replyUrls": [],
+    "resourceSpecificApplicationPermissions": [],
+    "samlSingleSignOnSettings": None,
+    "servicePrincipalNames": [],
+    "servicePrincipalType": None,
+    "signInAudience": None,
+    "tags": [],
+    "tokenEncryptionKeyId": None,
+    "verifiedPublisher": {"addedDateTime": None, "displayName": None, "verifiedPublisherId": None},
+}
 # returned only when $select-ed
 SP_HIDDEN = frozenset({"customSecurityAttributes"})
 GROUP_HIDDEN = frozenset(
@@ -109,6 +167,14 @@ def new_group(group_id: str, body: dict[str, Any], now: str, domain: str) -> dic
     return group
 
 
+def sp_view(sp: dict[str, Any]) -> dict[str, Any]:
+    """A service principal as list, get and delta return it without $select: every default property
+    (null / [] when nothing set it), stored values over them, $select-only ones left out. Filled in
+    when rendered, not stored, so 50,000 generated service principals stay small and fast to build."""
+    fresh = {k: v.copy() if isinstance(v, list | dict) else v for k, v in SP_DEFAULT.items()}
+    return hide({**fresh, **sp}, SP_HIDDEN)
+
+
 def user_view(user: dict[str, Any]) -> dict[str, Any]:
     """A user as Graph returns it without $select."""
     return {k: user.get(k, [] if k == "businessPhones" else None) for k in USER_DEFAULT}
@@ -121,6 +187,19 @@ def hide(obj: dict[str, Any], hidden: frozenset[str]) -> dict[str, Any]:
 
 # never read back (user resource page: passwordProfile is write-only)
 USER_WRITE_ONLY = frozenset({"passwordProfile"})
+
+
+def cast_collection(cast: str) -> str:
+    """The collection an OData cast segment names, or 400.
+
+    Graph's $metadata gives the namespace `microsoft.graph` the alias `graph`; the docs write
+    `microsoft.graph.servicePrincipal`, msgraph-sdk sends `graph.servicePrincipal`. Both are accepted.
+    """
+    name = cast.lower()
+    found = CAST_TYPES.get(f"microsoft.{name}" if name.startswith("graph.") else name)
+    if found is None:
+        raise GraphError(400, "BadRequest", f"Resource not found for the segment '{cast}'.")
+    return found
 
 
 def reference(collection: str, obj: dict[str, Any]) -> dict[str, Any]:

@@ -172,8 +172,8 @@ class PimBackend:
     def list_policy_assignments(self, filter_text: str | None) -> list[dict[str, Any]]:
         """GET /policies/roleManagementPolicyAssignments?$filter=scopeId … and scopeType eq 'Group'."""
         clauses, group_id = self._policy_scope(filter_text)
-        if group_id is None:
-            return []
+        if group_id is None or not self.port.policies_listed(group_id):
+            return []  # a group created moments ago: its policy assignments are not listed yet
         ids = self.store.policies.ensure(group_id)
         found = [self.store.policies.assignments[f"{pid}_{role}"] for role, pid in ids.items()]
         return [copy.deepcopy(a) for a in found if matches(clauses, a)]

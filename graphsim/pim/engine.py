@@ -17,6 +17,7 @@ import copy
 from datetime import datetime, timedelta
 from typing import Any
 
+from graphsim.directory.audit import caller_app
 from graphsim.errors import GraphError
 from graphsim.pim import audit
 from graphsim.pim.audit import AuditEvent
@@ -236,7 +237,7 @@ class RequestEngine:
             "createdDateTime": format_datetime(now),
             "approvalId": None,
             "customData": req.custom_data,
-            "createdBy": {"user": {"id": caller.user_id or req.principal_id}},
+            "createdBy": created_by(caller, req),
             "action": req.action,
             "isValidationOnly": req.is_validation_only,
             "justification": req.justification,
@@ -307,3 +308,19 @@ class RequestEngine:
             "StartTime": info.get("startDateTime"),
             "ExpirationTime": format_datetime(window_of(info).end) if info else None,
         }
+
+
+def created_by(caller: Caller, req: ParsedRequest) -> dict[str, Any]:
+    """The request's `createdBy` identitySet: the delegated user; for a self-service action without
+    one, the principal acting for itself; else the calling app (an app-only token).
+
+    The request resource pages type `createdBy` as an identitySet (application, device, user) and only
+    show user examples; for an app, graphsim names it by its service principal object id (the id PIM
+    and the directory use for principals) and display name.
+    """
+    if caller.user_id:
+        return {"user": {"id": caller.user_id}}
+    if req.action.startswith("self"):
+        return {"user": {"id": req.principal_id}}
+    app = caller_app()
+    return {"application": {"id": app.get("servicePrincipalId"), "displayName": app.get("displayName")}}

@@ -67,6 +67,9 @@ class InMemoryDirectory:
         obj = self.objects.get(group_id)
         return obj if obj and obj["@odata.type"] == "#microsoft.graph.group" else None
 
+    def policies_listed(self, group_id: str) -> bool:
+        return True
+
     def get_directory_object(self, object_id: str) -> dict[str, Any] | None:
         return self.objects.get(object_id)
 

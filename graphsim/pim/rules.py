@@ -9,11 +9,17 @@ Graph refuses MFA on activation while an authentication context is required, but
 direction: enabling MFA while the context is on fails with `MfaAndAcrsConflict`; enabling the
 context while MFA is on is accepted (observed live by EasyPIM and other community tooling; no
 doc page states the code).
+
+The activation maximum (`Expiration_EndUser_Assignment.maximumDuration`) must lie within half an hour
+and 24 hours: the PIM role-settings pages say "from one to 24 hours", and Microsoft confirmed the
+portal's floor of 0.5 hours in MicrosoftDocs/azure-docs#51581 (the manual procedure uses 0.5 hours).
+No page gives the error body for a value outside it: graphsim answers Graph's generic 400 `BadRequest`.
 """
 
 from __future__ import annotations
 
 import copy
+from datetime import timedelta
 from typing import Any
 
 from graphsim.errors import GraphError
@@ -27,6 +33,8 @@ TYPES = {
     "authenticationContext": _NS + "AuthenticationContextRule",
     "notification": _NS + "NotificationRule",
 }
+ACTIVATION_RULE = "Expiration_EndUser_Assignment"
+ACTIVATION_RANGE = (timedelta(minutes=30), timedelta(hours=24))
 _ADMIN_ELIG, _ADMIN_ASSIGN, _USER_ASSIGN = (
     ("Admin", "Eligibility"),
     ("Admin", "Assignment"),
@@ -169,7 +177,18 @@ def merge_rule(current: dict[str, Any], body: Any, rule_id: str) -> dict[str, An
         merged[key] = _checked(key, value, merged.get(key))
     if merged.get("isExpirationRequired") and not merged.get("maximumDuration"):
         raise bad_request("maximumDuration is required when isExpirationRequired is true.")
+    if rule_id == ACTIVATION_RULE and "maximumDuration" in body:
+        _check_activation_maximum(merged["maximumDuration"])
     return merged
+
+
+def _check_activation_maximum(value: str) -> None:
+    low, high = ACTIVATION_RANGE
+    if not low <= parse_duration(value, "maximumDuration") <= high:
+        raise bad_request(
+            f"The maximumDuration '{value}' of rule '{ACTIVATION_RULE}' is out of range: "
+            "the activation maximum duration must be from PT30M to PT24H."
+        )
 
 
 def _checked(key: str, value: Any, current: Any) -> Any:

@@ -2,9 +2,9 @@
 
 Checks made here (each error names the profile and the field):
 - unknown keys anywhere (a typo must not silently weaken a policy);
-- durations are ISO-8601 day-time durations; activation maximum within PT5M..PT8H (PIM for Groups:
-  "activation is always time-bound for up to a maximum of eight hours"; PIM schedules last at least
-  five minutes);
+- durations are ISO-8601 day-time durations; activation maximum within PT30M..PT8H (PIM refuses a
+  maximum activation duration below half an hour, the floor of the portal's slider and of the manual
+  procedure; PIM for Groups: "activation is always time-bound for up to a maximum of eight hours");
 - MFA together with an authentication context (Graph answers `MfaAndAcrsConflict`);
 - approval without an approver in every stage; approver ids that are not GUIDs;
 - authentication context ids other than `c1`..`c99`; notification levels and recipients.
@@ -37,7 +37,7 @@ from shared.domain.profiles import (
     RoleSettings,
 )
 
-ACTIVATION_MINIMUM = timedelta(minutes=5)
+ACTIVATION_MINIMUM = timedelta(minutes=30)
 ACTIVATION_MAXIMUM = timedelta(hours=8)
 EXPIRY_MINIMUM = timedelta(minutes=5)
 NOTIFICATION_EVENTS = ("eligible_assignment", "active_assignment", "activation")

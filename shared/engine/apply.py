@@ -4,6 +4,10 @@
   at once so the caller records it before anything else can go wrong (crash safety).
 * A new group may be invisible for a while (replication delay): a NotFoundError on a group created
   in this run is waited out with backoff within a budget, never answered by creating again.
+* A group's PIM policy assignments may not be listed for a while after the group is created (PIM
+  replicates with a delay): a rule correction planned without a policy id waits for them within the
+  same budget, then gives up as ReplicationTimeout (transient: the app is retried on the next tick;
+  the planner records no drift for policies it could not read).
 * The first policy-rule update onboards a group to PIM and changes its policy ids: after the first
   write to a group's policies they are read again; a stale id (404) is re-read once and retried.
 * Given the whole plan (`pending`), every rule correction of one policy goes out in ONE request
@@ -15,7 +19,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -44,7 +47,8 @@ OnGroup = Callable[[EnsureGroup, GroupId], Awaitable[None]]
 
 
 class ReplicationTimeout(TransientGraphError):
-    """A group we created stayed invisible for the whole replication budget: try again next tick."""
+    """A group we created (or its policies) stayed invisible for the whole replication budget: try
+    again next tick."""
 
 
 @dataclass
@@ -133,7 +137,10 @@ class Executor:
             return  # sent in one request with an earlier correction of the same policy
         batch = self._rule_batch(action)
         gid = self._group(action.unique_name)
-        policy_id = await self._visible(gid, lambda: self._policy_id(gid, action.access_id, action.policy_id))
+        policy_id = await self._visible(
+            gid, lambda: self._policy_id(gid, action.access_id, action.policy_id),
+            wait=action.policy_id is None,
+        )
         try:
             await self._patch_rules(policy_id, batch)
         except NotFoundError:
@@ -172,19 +179,20 @@ class Executor:
             raise NotFoundError(404, "PolicyNotFound", f"no {access} policy visible for group {gid}")
         return policy.policy_id
 
-    async def _visible(self, gid: GroupId, call: Callable[[], Awaitable[T]]) -> T:
-        """Run `call`; while a group created in this run is not visible yet, wait and retry."""
-        if gid not in self.created:
+    async def _visible(self, gid: GroupId, call: Callable[[], Awaitable[T]], *, wait: bool = False) -> T:
+        """Run `call`; while a group created in this run (or, with `wait`, any group's policies) is
+        not visible yet, wait and retry. The budget counts the time slept, so a fake clock drives it."""
+        if gid not in self.created and not wait:
             return await call()
-        deadline = time.monotonic() + self.replication_budget_s
-        delay = 0.2
+        waited, delay = 0.0, 0.2
         while True:
             try:
                 return await call()
             except NotFoundError as error:
-                if time.monotonic() + delay > deadline:
+                if waited + delay > self.replication_budget_s:
                     raise ReplicationTimeout(
-                        error.status, error.code, f"group {gid} not visible after create: {error.message}",
+                        error.status, error.code, f"group {gid} not visible yet: {error.message}",
                         request_id=error.request_id) from error
                 await self.sleep(delay)
+                waited += delay
                 delay = min(delay * 2, 5.0)

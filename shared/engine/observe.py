@@ -24,8 +24,13 @@ def record_state(record: ManagedApp | None) -> RecordState:
 
 
 def recorded_groups(record: ManagedApp | None) -> Mapping[AppRoleId, GroupId]:
-    """The group ids our record holds per app role."""
-    if record is None:
+    """The group ids our record holds per app role, once the app's onboarding has finished.
+
+    A group id is recorded the moment the group is created (crash safety), but until a run has
+    finished onboarding (policy fingerprint recorded) what is missing is unfinished work, not drift:
+    right after a group is created PIM may not list its policies for a while, which cuts a run short.
+    """
+    if record is None or not record.policy_fingerprint:
         return {}
     return {AppRoleId(role): GroupId(group) for role, group in record.role_groups.items()}
 

@@ -101,11 +101,24 @@ class GraphBase:
         return await self._send(info, write=True)
 
     async def _with_members(self, data: dict[str, Any]) -> ObservedGroup:
+        """The group with the ids of all its members and owners, service principals included.
+
+        v1.0 leaves service principals out of `/members` and `/owners` (group-list-members.md,
+        group-list-owners.md); the documented OData cast to `microsoft.graph.servicePrincipal` lists
+        them, with `ConsistencyLevel: eventual` and `$count=true` as the pages require for a cast.
+        Without it a service principal added around PIM would never be seen.
+        """
         group = self.client.groups.by_group_id(str(data["id"]))
-        members, owners = await asyncio.gather(
-            self._list(group.members, select=["id"]), self._list(group.owners, select=["id"])
+        eventual = {"ConsistencyLevel": "eventual"}
+        members, owners, sp_members, sp_owners = await asyncio.gather(
+            self._list(group.members, select=["id"]),
+            self._list(group.owners, select=["id"]),
+            self._list(group.members.graph_service_principal, headers=eventual, count="true", select=["id"]),
+            self._list(group.owners.graph_service_principal, headers=eventual, count="true", select=["id"]),
         )
-        return mapping.group(data, (m["id"] for m in members), (o["id"] for o in owners))
+        return mapping.group(
+            data, (m["id"] for m in members + sp_members), (o["id"] for o in owners + sp_owners)
+        )
 
     async def _when_visible(self, op: Callable[[], Awaitable[T]]) -> T:
         """Retry `op` while it fails with NotFoundError, within the replication budget."""

@@ -9,6 +9,7 @@ entries per group itself. `$expand=principal` brings each request's UPN along, s
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
@@ -66,9 +67,17 @@ class ComplianceReads(GraphBase):
         return await self._list(self.client.audit_logs.directory_audits, filter=text)
 
     async def group_members(self, group_id: str) -> list[Json]:
-        """The group's direct members (id and UPN)."""
+        """The group's direct members (id and UPN), service principals included (v1.0 lists them only
+        through the documented type cast; see GraphBase._with_members)."""
         builder = self.client.groups.by_group_id(group_id).members
-        return await self._list(builder, select=["id", "userPrincipalName"])
+        members, robots = await asyncio.gather(
+            self._list(builder, select=["id", "userPrincipalName"]),
+            self._list(
+                builder.graph_service_principal,
+                headers={"ConsistencyLevel": "eventual"}, count="true", select=["id"],
+            ),
+        )
+        return members + robots
 
     async def app_role_assigned_to(self, sp_id: str) -> list[Json]:
         """appRoleAssignedTo of the app's service principal."""

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 
+from graphsim import seeding
 from graphsim.app import GraphSim, caller_app
 from graphsim.directory.audit import CALLER_APP
 from graphsim.testing import IN_PROCESS_BASE, asgi_transport
@@ -116,3 +117,20 @@ async def test_pim_entries_name_the_app_token_the_user_or_ms_pim(sim: GraphSim) 
         newest = (await audits(admin, "Update role setting in PIM"))[0]
     assert newest["initiatedBy"]["app"]["displayName"] == "MS-PIM"
     assert newest["initiatedBy"]["app"]["servicePrincipalId"] is None
+
+
+async def test_a_pim_request_made_with_an_app_token_is_created_by_the_application(sim: GraphSim) -> None:
+    # privilegedaccessgroupeligibilityschedulerequest.md: createdBy is an identitySet (application,
+    # device, user). An app-only caller is the application, never the principal the request is about.
+    user = "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f"
+    token = jwt({"oid": SP, "appid": APP, "app_displayname": "PIM Warden", "idtyp": "app"})
+    seeding.seed(sim.tenant, {"users": [{"id": user, "displayName": "U", "userPrincipalName": "u@x.com"}]})
+    async with client(sim, token) as http:
+        group = (await http.post("/groups", json=GROUP_BODY)).json()
+        body = {"accessId": "member", "principalId": user, "groupId": group["id"], "action": "adminAssign",
+                "justification": "ticket", "scheduleInfo": {"expiration": {"type": "afterDuration",
+                                                                            "duration": "P30D"}}}
+        url = "/identityGovernance/privilegedAccess/group/eligibilityScheduleRequests"
+        created = await http.post(url, json=body)
+    assert created.status_code == 201, created.text
+    assert created.json()["createdBy"] == {"application": {"id": SP, "displayName": "PIM Warden"}}

@@ -118,3 +118,22 @@ async def test_expired_and_invalid_tokens(http, ctl):
     expired = await http.get(link)
     assert_graph_error(expired, 410, "syncStateNotFound")
     assert expired.headers["location"].endswith("/v1.0/groups/delta")
+
+
+async def test_service_principals_carry_the_default_property_set_in_list_get_and_delta(http, ctl):
+    # serviceprincipal.md (JSON representation) and serviceprincipal-get.md example 1: every default
+    # property is present, with null or [] when nothing set it; customSecurityAttributes only on $select.
+    from graphsim.directory.shapes import SP_DEFAULT
+
+    sps = _sps(2)
+    await seed(ctl, {"servicePrincipals": sps})
+    listed = (await http.get("/servicePrincipals")).json()["value"]
+    got = (await http.get(f"/servicePrincipals/{sps[0]['id']}")).json()
+    full, link = await _drain(http, "/servicePrincipals/delta")
+    await http.patch(f"/servicePrincipals/{sps[0]['id']}", json={"tags": ["HighValue"]})
+    changed, _ = await _drain(http, link)
+    for entry in [*listed, got, *full, *changed]:
+        assert set(SP_DEFAULT) <= set(entry), sorted(set(SP_DEFAULT) - set(entry))
+        assert "customSecurityAttributes" not in entry
+    assert (full[0]["addIns"], full[0]["appDescription"], full[0]["info"]["logoUrl"]) == ([], None, None)
+    assert changed[0]["tags"] == ["HighValue"] and changed[0]["addIns"] == []

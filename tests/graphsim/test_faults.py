@@ -125,3 +125,18 @@ async def test_faults_validated_and_reset(http, ctl):
     assert (await http.get("/users")).status_code in (503, 504)
     await ctl.post("/reset")
     assert (await http.get("/users")).status_code == 200
+
+
+async def test_a_new_groups_policy_assignments_are_not_listed_until_replicated(http, ctl):
+    # PIM replicates new directory objects with a delay of tens of seconds, up to a minute or two
+    # (msgraph-sdk-dotnet#2772); no doc page covers policy assignments, so the delay is a fault setting.
+    await ctl.post("/faults", json={"policy_replication_delay_s": 60})
+    group = (await http.post("/groups", json=GROUP)).json()
+    url = "/policies/roleManagementPolicyAssignments"
+    query = {"$filter": f"scopeId eq '{group['id']}' and scopeType eq 'Group'"}
+    assert (await http.get(f"/groups/{group['id']}")).status_code == 200  # the group itself is there
+    assert (await http.get(url, params=query)).json()["value"] == []
+    await ctl.post("/clock", json={"advance": "PT61S"})
+    listed = (await http.get(url, params=query)).json()["value"]
+    assert sorted(a["roleDefinitionId"] for a in listed) == ["member", "owner"]
+    assert (await ctl.get("/faults")).json()["policy_replication_delay_s"] == 60

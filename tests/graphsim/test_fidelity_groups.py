@@ -303,3 +303,35 @@ async def test_directory_audits_paging_newest_first(http, ctl):
         ids += [e["id"] for e in page["value"]]
         link = page.get("@odata.nextLink")
     assert ids == ["e5", "e4", "e3", "e2", "e1"]
+
+
+SP = "f4b8c1a2-3d5e-4f60-8a7b-9c0d1e2f3a4b"
+
+
+async def test_v1_lists_no_service_principal_members_or_owners_but_the_type_cast_does(http, ctl, sdk):
+    # group-list-members.md: "Currently service principals are not listed as group members due to
+    # staged roll-out of service principals on Graph V1.0 endpoint"; group-list-owners.md says the same
+    # of owners. Both pages: "OData cast is also enabled" (example 4 casts to microsoft.graph.user).
+    await seed(ctl, {**_users(OWNER), "servicePrincipals": [{"id": SP, "appId": SP, "displayName": "Robot"}]})
+    group = await _new_group(http)
+    for relation in ("members", "owners"):
+        for principal in (OWNER, SP):
+            ref = {"@odata.id": f"https://graph.microsoft.com/v1.0/directoryObjects/{principal}"}
+            assert (await http.post(f"/groups/{group['id']}/{relation}/$ref", json=ref)).status_code == 204
+        plain = (await http.get(f"/groups/{group['id']}/{relation}")).json()["value"]
+        assert [m["id"] for m in plain] == [OWNER]
+        cast = await http.get(
+            f"/groups/{group['id']}/{relation}/microsoft.graph.servicePrincipal",
+            params={"$count": "true", "$select": "id"},
+            headers={"ConsistencyLevel": "eventual"},
+        )
+        assert cast.status_code == 200
+        assert cast.json()["@odata.context"].endswith("$metadata#servicePrincipals(id)")
+        assert (cast.json()["@odata.count"], [m["id"] for m in cast.json()["value"]]) == (1, [SP])
+        users = (await http.get(f"/groups/{group['id']}/{relation}/microsoft.graph.user")).json()["value"]
+        assert [(u["@odata.type"], u["id"]) for u in users] == [("#microsoft.graph.user", OWNER)]
+    by_sdk = await sdk.groups.by_group_id(group["id"]).owners.graph_service_principal.get()
+    assert [s.id for s in by_sdk.value] == [SP]
+    assert_graph_error(
+        await http.get(f"/groups/{group['id']}/members/microsoft.graph.robot"), 400, "BadRequest"
+    )

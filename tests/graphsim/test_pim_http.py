@@ -67,7 +67,9 @@ async def member_policy_id(http: httpx.AsyncClient) -> str:
 
 
 async def test_post_eligibility_request_example_1(http: httpx.AsyncClient, world: None) -> None:
-    resp = await http.post(f"{PIM}/eligibilityScheduleRequests", json=ELIGIBILITY)
+    # the documented createdBy is a user: the example was sent with a delegated token
+    delegated = {"x-graphsim-user": USER}
+    resp = await http.post(f"{PIM}/eligibilityScheduleRequests", json=ELIGIBILITY, headers=delegated)
     assert resp.status_code == 201, resp.text
     body = resp.json()
     assert body["@odata.context"].endswith(

@@ -294,6 +294,38 @@ def test_bad_rule_patch_is_400(pim: PimBackend, body: Any) -> None:
 
 
 @pytest.mark.parametrize(
+    ("duration", "accepted"),
+    [
+        ("PT15M", False), ("PT29M", False), ("PT30M", True),
+        ("PT24H", True), ("P1DT1M", False), ("PT25H", False),
+    ],
+)
+def test_activation_maximum_must_be_half_an_hour_to_a_day(
+    pim: PimBackend, duration: str, accepted: bool
+) -> None:
+    """PIM role settings: "from one to 24 hours"; the floor is 0.5 hours (MicrosoftDocs/azure-docs#51581).
+
+    The refusal changes nothing: the rule keeps its value (and the group is not onboarded).
+    """
+    body = {"@odata.type": NS + "ExpirationRule", "maximumDuration": duration}
+    policy_id = member_policy_id(pim)
+    call = lambda: pim.update_rules(policy_id, {"Expiration_EndUser_Assignment": body}, Caller())  # noqa: E731
+    if accepted:
+        assert pim.get_rule(call(), "Expiration_EndUser_Assignment")["maximumDuration"] == duration
+        return
+    err = error_of(call)
+    assert (err.status, err.code) == (400, "BadRequest")
+    assert "PT30M to PT24H" in err.message
+    assert pim.get_rule(policy_id, "Expiration_EndUser_Assignment")["maximumDuration"] == "PT8H"
+
+
+def test_other_expiration_rules_are_not_bound_to_the_activation_range(pim: PimBackend) -> None:
+    body = {"@odata.type": NS + "ExpirationRule", "maximumDuration": "P90D"}
+    pid = pim.update_rules(member_policy_id(pim), {"Expiration_Admin_Eligibility": body}, Caller())
+    assert pim.get_rule(pid, "Expiration_Admin_Eligibility")["maximumDuration"] == "P90D"
+
+
+@pytest.mark.parametrize(
     "body",
     [
         {"@odata.type": NS + "EnablementRule", "enabledRules": ["Fingerprint"]},

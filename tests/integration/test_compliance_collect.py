@@ -29,7 +29,9 @@ from tests.integration.engine.simenv import demo_sim, gateway_for, user_by_upn
 
 pytestmark = pytest.mark.azurite
 PIM = "/v1.0/identityGovernance/privilegedAccess/group"
-WARDEN_SP = "5d1b6f0a-7c3e-4b2a-9e8d-1f2a3b4c5d6e"
+# PIM Warden's own requests are made with its app-only token: graphsim names the calling app (the fixed
+# CALLER_APP for an opaque token) in createdBy.application, as Entra does; this is its object id.
+WARDEN_SP = sim_audit.CALLER_APP["servicePrincipalId"]
 CONFIG = CollectConfig(warden_principal_ids=frozenset({WARDEN_SP}))
 FOREVER = (datetime(2024, 12, 1, tzinfo=UTC), datetime(2025, 3, 1, tzinfo=UTC))  # graphsim starts 2025-01-01
 
@@ -65,7 +67,7 @@ class Env:
         await self.post("/v1.0/identityGovernance/privilegedAccess/group/eligibilityScheduleRequests", {
             "accessId": "member", "principalId": user, "groupId": self.group_id, "action": "adminAssign",
             "justification": "onboarding", "ticketInfo": {"ticketSystem": "Jira", "ticketNumber": "SEC-1"},
-            "scheduleInfo": {"expiration": {"type": "afterDuration", "duration": duration}}}, user=WARDEN_SP)
+            "scheduleInfo": {"expiration": {"type": "afterDuration", "duration": duration}}})
 
     async def activate(self, user: str, duration: str = "PT1H", ticket: str | None = "CHG-7") -> None:
         body: dict[str, Any] = {
@@ -233,8 +235,7 @@ async def test_deactivated_early_is_not_an_expiry_and_warden_repairs_join_the_ti
     await env.store.audit.append(AuditEvent(
         when=env.now, app_id=env.app_id, action="GroupCreated", cause="timer", outcome="applied"))
     await env.post("/v1.0/identityGovernance/privilegedAccess/group/eligibilityScheduleRequests", {
-        "accessId": "member", "principalId": env.ada, "groupId": env.group_id, "action": "adminRemove"},
-        user=WARDEN_SP)
+        "accessId": "member", "principalId": env.ada, "groupId": env.group_id, "action": "adminRemove"})
     await env.collect()
     await env.advance("PT3H")
     await env.collect()

@@ -144,7 +144,7 @@ async def test_evidence_and_findings_show_policy_holders_enforcement_and_lapsing
     assert changed["policy_matches_profile"] is False
     [difference] = changed["policy_differences"]
     assert (difference["access_id"], difference["rule_id"]) == ("member", RULE)
-    assert "PT15M" in str(difference["profile_value"]) and "PT4H" in str(difference["current_value"])
+    assert "PT30M" in str(difference["profile_value"]) and "PT4H" in str(difference["current_value"])
 
 
 async def test_an_owner_policy_changed_around_pim_warden_shows_as_a_difference(world: World) -> None:

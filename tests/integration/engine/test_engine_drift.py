@@ -59,6 +59,19 @@ async def member_added(c: httpx.AsyncClient, sim: GraphSim, s: Services, sp: dic
     assert r.status_code == 204, r.text
 
 
+async def service_principal_added(
+    c: httpx.AsyncClient, sim: GraphSim, s: Services, sp: dict, g: dict
+) -> None:
+    """A workload identity made a member around PIM: v1.0 `/members` does not list it."""
+    robot = app_by_name(sim, "Warehouse SSH")
+    r = await c.post(
+        f"/groups/{g['id']}/members/$ref",
+        json={"@odata.id": f"{IN_PROCESS_BASE}/directoryObjects/{robot['id']}"},
+    )
+    assert r.status_code == 204, r.text
+    assert (await c.get(f"/groups/{g['id']}/members")).json()["value"] == []
+
+
 async def assignment_removed(c: httpx.AsyncClient, sim: GraphSim, s: Services, sp: dict, g: dict) -> None:
     [assignment] = [
         a
@@ -101,7 +114,11 @@ def _converged(sim: GraphSim, sp: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize(
-    "change", [policy_rule_changed, group_deleted, member_added, assignment_removed, not_required]
+    "change",
+    [
+        policy_rule_changed, group_deleted, member_added, service_principal_added,
+        assignment_removed, not_required,
+    ],
 )
 async def test_drift_is_repaired_on_the_next_tick(
     sim: GraphSim, services: Services, portal: httpx.AsyncClient, change: Portal
@@ -170,4 +187,27 @@ async def test_exclusive_profile_removes_a_direct_assignment_and_records_how_to_
         grace,
         "00000000-0000-0000-0000-000000000000",
         sp["id"],
+    )
+
+
+async def test_a_service_principal_made_owner_around_pim_is_reported(
+    sim: GraphSim, services: Services, portal: httpx.AsyncClient
+) -> None:
+    """v1.0 `/owners` leaves service principals out: the owner is seen through the documented type cast."""
+    await enforce(services, "timer")
+    sp = app_by_name(sim, "FinReport SQL")
+    group, robot = _group_of(sim, sp), app_by_name(sim, "Warehouse SSH")
+    r = await portal.post(
+        f"/groups/{group['id']}/owners/$ref",
+        json={"@odata.id": f"{IN_PROCESS_BASE}/directoryObjects/{robot['id']}"},
+    )
+    assert r.status_code == 204, r.text
+    tick = await enforce(services, "timer", full=True)
+    assert sp["id"] in {r.service_principal_id for r in tick.results if r.drifted}
+    events = await services.store.audit.query(
+        sp["id"], sim.tenant.now.replace(year=2000), sim.tenant.now.replace(year=2100)
+    )
+    assert any(
+        e.action == "DriftDetected" and e.outcome == "reported" and f"owner {robot['id']}" in e.target
+        for e in events
     )

@@ -12,9 +12,10 @@ import pytest
 
 from graphsim.app import GraphSim
 from graphsim.testing import asgi_transport
+from shared.engine.reconcile import Outcome
 from shared.engine.run import enforce
 from shared.engine.services import Services
-from shared.storage import StateStore
+from shared.storage import AppStatus, StateStore
 
 from .simenv import app_by_name, demo_sim, gateway_for, make_services, managed_groups, writes_since
 
@@ -119,6 +120,66 @@ async def test_replication_delay_after_group_create(
     assert summary.failed == 0, [r.error for r in summary.results]
     assert len(managed_groups(sim)) == 4
     assert slept  # it did have to wait for the new groups to become visible
+
+
+def _sim_sleep(sim: GraphSim, slept: list[float]) -> Any:
+    """A sleep that moves graphsim's simulated clock instead of waiting (the fake clock)."""
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        sim.tenant.advance(timedelta(seconds=seconds))
+
+    return sleep
+
+
+async def test_policies_listed_late_after_group_create_are_waited_for_within_the_run(
+    sim: GraphSim, state_store: StateStore, azurite: str
+) -> None:
+    # A new group's policy assignments are not listed for 20 s (simulated): the run waits them out.
+    sim.tenant.policy_replication_delay_s = 20.0
+    slept: list[float] = []
+    sleep = _sim_sleep(sim, slept)
+    services = make_services(sim, state_store, azurite, graph=gateway_for(asgi_transport(sim), sleep=sleep),
+                             replication_wait_seconds=60.0)
+    services.sleep = sleep
+    summary = await enforce(services, "timer")
+    assert summary.failed == 0, [r.error for r in summary.results]
+    assert sum(slept) >= 20.0 and len(managed_groups(sim)) == 4
+    assert not any(r.drifted for r in summary.results)
+    mark = len(sim.log)
+    await enforce(services, "timer", full=True)
+    assert writes_since(sim, mark) == []
+
+
+async def test_policies_listed_later_than_the_budget_defer_the_app_without_drift(
+    sim: GraphSim, state_store: StateStore, azurite: str
+) -> None:
+    # Listed only after 10 minutes: every run gives up within its budget (never stalls), defers the
+    # app to the next tick (not a failure), records no drift and writes no rule to a guessed policy.
+    sim.tenant.policy_replication_delay_s = 600.0
+    slept: list[float] = []
+    sleep = _sim_sleep(sim, slept)
+    services = make_services(sim, state_store, azurite, graph=gateway_for(asgi_transport(sim), sleep=sleep))
+    services.sleep = sleep
+    for _ in range(2):  # the first run creates the groups; the second finds them without policies
+        slept.clear()
+        summary = await enforce(services, "timer")
+        new = [r for r in summary.results if r.error]
+        assert new and all(r.outcome == Outcome.DEFERRED for r in new), [(r.outcome, r.error) for r in new]
+        assert sum(slept) <= 5.0 * len(new)
+        assert not any(r.drifted for r in summary.results), [
+            (d.kind, d.subject) for r in summary.results if r.plan for d in r.plan.drift]
+        for r in new:
+            record = await services.store.apps.get(r.service_principal_id)
+            assert record is not None and record.status != AppStatus.ERROR
+    assert not [e for e in sim.log if e["path"].startswith("/policies/") and e["method"] == "PATCH"]
+    sim.tenant.advance(timedelta(minutes=10))
+    summary = await enforce(services, "timer")
+    assert summary.failed == 0, [r.error for r in summary.results]
+    assert not any(r.drifted for r in summary.results)
+    mark = len(sim.log)
+    await enforce(services, "timer", full=True)
+    assert writes_since(sim, mark) == []
 
 
 async def test_throttling_storm_still_converges(sim: GraphSim, state_store: StateStore, azurite: str) -> None:

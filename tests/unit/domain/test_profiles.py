@@ -99,9 +99,13 @@ REFUSALS = [
     (with_activation(maximum="P1M"), "is not an ISO-8601 duration"),
     (
         with_activation(maximum="PT9H"),
-        "member.activation.maximum: PT9H is out of range: PIM accepts from PT5M to PT8H",
+        "member.activation.maximum: PT9H is out of range: PIM accepts from PT30M to PT8H",
     ),
     (with_activation(maximum="PT4M"), "PT4M is out of range"),
+    (
+        with_activation(maximum="PT15M"),
+        "member.activation.maximum: PT15M is out of range: PIM accepts from PT30M to PT8H",
+    ),
     (with_activation(approval={"required": True}), "approval.stages: approval is required but no stage"),
     (
         with_activation(approval=APPROVAL_WITHOUT_APPROVERS),
