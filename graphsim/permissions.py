@@ -285,19 +285,22 @@ def refusal(rule: Rule, roles: frozenset[str]) -> GraphError:
 
 
 def redact(route: Route, roles: frozenset[str], resp: SimResponse) -> SimResponse:
-    """customSecurityAttributes come back null, not refused, without an attribute-reading permission
-    (the stored objects are never touched: the answer gets copies)."""
-    if roles & CSA_READERS or "/servicePrincipals" not in route.template or not isinstance(resp.body, dict):
+    """Selected customSecurityAttributes come back null, not refused, without an attribute-reading
+    permission; with one, an object without attributes shows `{}` (so null always means "hidden").
+    The stored objects are never touched: the answer gets copies."""
+    if "/servicePrincipals" not in route.template or not isinstance(resp.body, dict):
         return resp
+    shown = bool(roles & CSA_READERS)
     body = resp.body
     if isinstance(body.get("value"), list):
-        body = {**body, "value": [_without_attributes(item) for item in body["value"]]}
+        body = {**body, "value": [_attributes(item, shown) for item in body["value"]]}
     else:
-        body = _without_attributes(body)
+        body = _attributes(body, shown)
     return SimResponse(resp.status, body, resp.headers)
 
 
-def _without_attributes(item: Any) -> Any:
-    if isinstance(item, dict) and CUSTOM_SECURITY_ATTRIBUTES in item:
-        return {**item, CUSTOM_SECURITY_ATTRIBUTES: None}
-    return item
+def _attributes(item: Any, shown: bool) -> Any:
+    if not isinstance(item, dict) or CUSTOM_SECURITY_ATTRIBUTES not in item:
+        return item
+    value = item[CUSTOM_SECURITY_ATTRIBUTES]
+    return {**item, CUSTOM_SECURITY_ATTRIBUTES: (value if value is not None else {}) if shown else None}
