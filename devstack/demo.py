@@ -177,7 +177,7 @@ def _default_role(sp: dict[str, Any]) -> str:
 
 async def run_demo(graph_root: str) -> None:
     """The whole demo against a running stack configured in os.environ; raises DemoFailure."""
-    client = DemoClient.connect(graph_root, os.environ.get("PIMWARDEN_CREDENTIAL", "demo"))
+    client = await DemoClient.connect(graph_root)
     services = build_services()
     try:
         await client.sync_clock()  # graphsim's clock only moves when told: start it at the wall clock

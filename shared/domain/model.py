@@ -98,6 +98,9 @@ class ServicePrincipal:
     # None when Graph did not say, which the manageability rule treats as "not an application".
     app_owner_organization_id: str | None = None
     service_principal_type: str | None = "Application"
+    # Graph answered customSecurityAttributes with null: without CustomSecAttributeAssignment.Read.All
+    # it hides them rather than refusing, so an attribute selector would silently match nothing.
+    attributes_hidden: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True)

@@ -86,6 +86,7 @@ def service_principal(data: Mapping[str, Any]) -> ServicePrincipal:
         custom_security_attributes=dict(data.get("customSecurityAttributes") or {}),
         app_owner_organization_id=_text_or_none(data.get("appOwnerOrganizationId")),
         service_principal_type=_text_or_none(data.get("servicePrincipalType")),
+        attributes_hidden="customSecurityAttributes" in data and data["customSecurityAttributes"] is None,
     )
 
 

@@ -1,5 +1,5 @@
 """Who made a change: directory audit `initiatedBy` names the app a JWT bearer token names (claims read
-without checking the signature, as graphsim accepts any token), the fixed app for an opaque token,
+without checking the signature), the fixed app for an opaque token,
 and the delegated user of `x-graphsim-user` for PIM requests, as before."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from graphsim import seeding
 from graphsim.app import GraphSim, caller_app
 from graphsim.directory.audit import CALLER_APP
 from graphsim.testing import IN_PROCESS_BASE, asgi_transport
+from graphsim.tokens import claims_of
 
 SP = "0b6a3c7e-8f1d-4e2a-9c5b-7d8e9f0a1b2c"
 APP = "f3e2d1c0-b9a8-4765-8432-10fedcba9876"
@@ -68,11 +69,11 @@ async def test_an_opaque_token_keeps_the_fixed_caller(sim: GraphSim) -> None:
 
 
 def test_tokens_that_are_not_app_jwts_name_no_caller() -> None:
-    assert caller_app("graphsim-token") is None
-    assert caller_app("a.!!!not-base64!!!.c") is None
-    assert caller_app("a.b.c") is None
-    assert caller_app(jwt({"appid": APP})) is None  # no object id: nothing to name
-    assert caller_app(jwt({"oid": SP, "appid": APP}))["servicePrincipalId"] == SP  # type: ignore[index]
+    assert caller_app(claims_of("graphsim-token")) is None
+    assert caller_app(claims_of("a.!!!not-base64!!!.c")) is None
+    assert caller_app(claims_of("a.b.c")) is None
+    assert caller_app(claims_of(jwt({"appid": APP}))) is None  # no object id: nothing to name
+    assert caller_app(claims_of(jwt({"oid": SP, "appid": APP})))["servicePrincipalId"] == SP  # type: ignore[index]
 
 
 async def test_the_caller_does_not_leak_into_the_next_request(sim: GraphSim) -> None:
