@@ -194,6 +194,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("DELETE", "/groups/{id}"): Rule("group-delete.md", any_of("Group.ReadWrite.All")),
     ("GET", "/groups/{id}/members"): Rule("group-list-members.md", _LINKS_READ),
     ("GET", "/groups/{id}/owners"): Rule("group-list-owners.md", _LINKS_READ),
+    # OData casts of the same lists (group-list-members.md example 4): the page's own permissions
+    ("GET", "/groups/{id}/members/{cast}"): Rule("group-list-members.md", _LINKS_READ),
+    ("GET", "/groups/{id}/owners/{cast}"): Rule("group-list-owners.md", _LINKS_READ),
     ("POST", "/groups/{id}/members/$ref"): Rule("group-post-members.md", _LINKS_WRITE),
     ("POST", "/groups/{id}/owners/$ref"): Rule("group-post-owners.md", _LINKS_WRITE),
     ("DELETE", "/groups/{id}/members/{ref}/$ref"): Rule("group-delete-members.md", _LINKS_WRITE),

@@ -26,7 +26,7 @@ from shared.storage import AuditEvent, ManagedApp, StateStore
 from shared.storage.events import EventRepo
 from tests.conftest import FAST_RETRY
 from tests.integration.engine.simenv import demo_sim, gateway_for, user_by_upn
-from tests.tokens import admin_headers
+from tests.tokens import admin_headers, product_token
 
 pytestmark = pytest.mark.azurite
 PIM = "/v1.0/identityGovernance/privilegedAccess/group"
@@ -55,8 +55,11 @@ class Env:
     def now(self) -> datetime:
         return self.sim.tenant.now
 
-    async def post(self, path: str, body: dict[str, Any], user: str | None = None) -> dict[str, Any]:
+    async def post(self, path: str, body: dict[str, Any], user: str | None = None,
+                   as_warden: bool = False) -> dict[str, Any]:
         headers = {"x-graphsim-user": user, "x-graphsim-mfa": "true"} if user else {}
+        if as_warden:  # PIM Warden's own app-only request: createdBy.application is its service principal
+            headers["Authorization"] = f"Bearer {product_token()}"
         response = await self.http.post(path, json=body, headers=headers)
         assert response.status_code < 300, response.text
         return dict(response.json()) if response.content else {}
@@ -68,7 +71,7 @@ class Env:
         await self.post("/v1.0/identityGovernance/privilegedAccess/group/eligibilityScheduleRequests", {
             "accessId": "member", "principalId": user, "groupId": self.group_id, "action": "adminAssign",
             "justification": "onboarding", "ticketInfo": {"ticketSystem": "Jira", "ticketNumber": "SEC-1"},
-            "scheduleInfo": {"expiration": {"type": "afterDuration", "duration": duration}}})
+            "scheduleInfo": {"expiration": {"type": "afterDuration", "duration": duration}}}, as_warden=True)
 
     async def activate(self, user: str, duration: str = "PT1H", ticket: str | None = "CHG-7") -> None:
         body: dict[str, Any] = {

@@ -16,6 +16,7 @@ from shared.engine.reconcile import Outcome
 from shared.engine.run import enforce
 from shared.storage import AppStatus
 from tests.integration.engine.simenv import eligibilities, writes_since
+from tests.tokens import admin_headers
 
 from .conftest import (
     BREAKGLASS,
@@ -81,7 +82,7 @@ async def admin_assign(env: Env, group: str, user: str) -> httpx.Response:
     async with httpx.AsyncClient(transport=asgi_transport(env.sim), base_url=IN_PROCESS_BASE) as client:
         return await client.post(
             f"{IN_PROCESS_BASE}/identityGovernance/privilegedAccess/group/eligibilityScheduleRequests",
-            json=body, headers={"authorization": "Bearer x"},
+            json=body, headers=admin_headers(),
         )
 
 
