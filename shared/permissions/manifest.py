@@ -24,6 +24,13 @@ class Need(StrEnum):
     SETTING = "setting"
 
 
+class Option(StrEnum):
+    """The optional features whose permissions are granted only when asked for (grant's --with-...)."""
+
+    ATTRIBUTES = "attributes"  # a custom security attribute selects apps or names their profile
+    PROTECTED_GROUPS = "protected-groups"  # a profile creates role-assignable groups
+
+
 @dataclass(frozen=True)
 class Permission:
     name: str
@@ -33,6 +40,11 @@ class Permission:
     why: str
     docs: tuple[str, ...]
     setting: str | None = None
+    option: Option | None = None
+
+    def needed_with(self, options: frozenset[Option]) -> bool:
+        """Whether a deployment using `options` needs this permission."""
+        return self.need is Need.ALWAYS or self.option in options
 
 
 @dataclass(frozen=True)
@@ -43,6 +55,10 @@ class Manifest:
     def always(self) -> tuple[Permission, ...]:
         """Permissions every deployment needs."""
         return tuple(p for p in self.permissions if p.need is Need.ALWAYS)
+
+    def needed(self, options: frozenset[Option] = frozenset()) -> tuple[Permission, ...]:
+        """The permissions a deployment with these optional features needs."""
+        return tuple(p for p in self.permissions if p.needed_with(options))
 
     def by_name(self, name: str) -> Permission:
         """The entry named `name` (KeyError when PIM Warden does not use it)."""
@@ -65,8 +81,9 @@ def load_manifest(path: Path = MANIFEST_PATH) -> Manifest:
 def _permission(entry: dict[str, Any]) -> Permission:
     need = Need(entry["needed"])
     setting = entry.get("setting")
-    if need is Need.SETTING and not setting:
-        raise ValueError(f"{entry['name']}: a permission needed with a setting must name the setting")
+    option = Option(entry["option"]) if entry.get("option") else None
+    if need is Need.SETTING and not (setting and option):
+        raise ValueError(f"{entry['name']}: a permission needed with a setting must name it and its option")
     return Permission(
         name=str(entry["name"]),
         app_role_id=str(entry["id"]).lower(),
@@ -75,4 +92,5 @@ def _permission(entry: dict[str, Any]) -> Permission:
         why=str(entry["why"]),
         docs=tuple(entry["docs"]),
         setting=setting,
+        option=option,
     )
