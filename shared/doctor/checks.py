@@ -36,6 +36,11 @@ class Configuration:
     settings: Settings
     options: frozenset[Option]
     api: object  # shared.api.config.ApiConfig (kept loose: the HTTP side's config is optional here)
+    protected_profiles: frozenset[str] = frozenset()
+
+    def with_profiles_in_use(self, in_use: set[str]) -> frozenset[Option]:
+        """The options, plus protected groups when a managed or registered app uses such a profile."""
+        return self.options | ({Option.PROTECTED_GROUPS} if in_use & self.protected_profiles else set())
 
 
 def settings_check(env: Mapping[str, str]) -> tuple[Check, Configuration | None]:
@@ -70,11 +75,14 @@ def settings_check(env: Mapping[str, str]) -> tuple[Check, Configuration | None]
     if problems or engine is None or api is None or profiles is None:
         return _bad_settings(problems), None
     attributes = engine.high_value_attribute is not None or engine.profile_attribute is not None
-    protected = any(p.protected_group for p in profiles.profiles.values())
+    protected_profiles = frozenset(n for n, p in profiles.profiles.items() if p.protected_group)
+    protected = profiles.default_profile in protected_profiles
     options = frozenset(
         o for o, used in ((Option.ATTRIBUTES, attributes), (Option.PROTECTED_GROUPS, protected)) if used
     )
-    return Check("settings", Status.PASS, "every setting is valid"), Configuration(settings, options, api)
+    return Check("settings", Status.PASS, "every setting is valid"), Configuration(
+        settings, options, api, protected_profiles
+    )
 
 
 def _bad_settings(problems: Sequence[str]) -> Check:

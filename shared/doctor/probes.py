@@ -59,6 +59,21 @@ async def storage_check(settings: Settings, credential: AsyncTokenCredential | N
     )
 
 
+async def profiles_in_use(settings: Settings, credential: AsyncTokenCredential | None) -> set[str]:
+    """The profiles of managed and registered apps (empty when storage cannot be read)."""
+    from shared.storage import RetryPolicy, StateStore
+
+    store = StateStore.from_settings(settings, credential, retry=RetryPolicy(attempts=1))
+    try:
+        apps = await _bounded(store.apps.list)
+        registrations = await _bounded(store.registrations.list)
+    except Exception:  # the storage check has reported it already
+        return set()
+    finally:
+        await store.close()
+    return {a.profile for a in apps} | {r.profile for r in registrations}
+
+
 async def queue_check(settings: Settings, credential: AsyncTokenCredential | None) -> Check:
     """The reconcile queue's service answers (the queue itself is created on first use)."""
     from azure.storage.queue.aio import QueueClient

@@ -8,6 +8,7 @@ passes one (tests, the demo).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -39,6 +40,9 @@ async def run_doctor(
     try:
         found.append(await probes.storage_check(settings, storage_credential))
         found.append(await probes.queue_check(settings, storage_credential))
+        if found[-2].status is Status.PASS:
+            in_use = await probes.profiles_in_use(settings, storage_credential)
+            config = replace(config, options=config.with_profiles_in_use(in_use))
     finally:
         if storage_credential is not None:
             await storage_credential.close()
