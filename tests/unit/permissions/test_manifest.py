@@ -42,7 +42,9 @@ def test_every_id_is_a_lower_case_guid_and_unique() -> None:
 
 def test_ids_match_what_microsoft_publishes() -> None:
     manifest = load_manifest()
-    assert {p.name: p.app_role_id for p in manifest.permissions} == PERMISSIONS_REFERENCE_IDS | SERVICE_PRINCIPAL_IDS
+    assert {
+        p.name: p.app_role_id for p in manifest.permissions
+    } == PERMISSIONS_REFERENCE_IDS | SERVICE_PRINCIPAL_IDS
 
 
 def test_collector_gets_the_only_permission_documented_for_assignment_requests() -> None:
@@ -78,7 +80,7 @@ def test_a_setting_entry_without_its_option_is_refused(tmp_path: object) -> None
     del raw["permissions"][-1]["option"]
     path = Path(str(tmp_path)) / "m.json"
     path.write_text(json.dumps(raw))
-    with pytest.raises(ValueError, match="RoleManagement.ReadWrite.Directory"):
+    with pytest.raises(ValueError, match=r"RoleManagement\.ReadWrite\.Directory"):
         load_manifest.__wrapped__(path)
 
 
