@@ -161,7 +161,9 @@ async def graph_checks(
         if probe.label.startswith("list groups") and found:
             group = found
     if group is None:
-        checks.append(Check("probe: PIM for Groups", Status.SKIP, "no group to probe PIM with"))
+        checks.append(
+            Check("probe: PIM for Groups", Status.SKIP, "no group in the tenant yet: probed once one exists")
+        )
         return checks
     for probe in _pim_probes(str(group["id"])):
         checks.append((await _probe(probes, probe, principal, options))[0])
