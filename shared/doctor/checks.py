@@ -9,11 +9,16 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
+from shared.api.config import ApiConfig, SourceSettings
+from shared.compliance.service import ComplianceConfig
 from shared.doctor.results import Check, Status
+from shared.domain.profiles import ProfileError
+from shared.engine.services import engine_config, load_profile_set
 from shared.graph.errors import GraphError
 from shared.permissions.claims import TokenClaims, compare_roles
 from shared.permissions.manifest import Manifest, Option
@@ -26,6 +31,7 @@ HOST_JSON = Path(__file__).resolve().parents[2] / "host.json"
 # host.json without functionTimeout: the Consumption plan's default (5 minutes) is the strictest one.
 UNSET_TIMEOUT_SECONDS = 300
 PRINCIPAL_PLACEHOLDER = "<object id of PIM Warden's managed identity>"
+T = TypeVar("T")
 _DURATION = re.compile(r"(?:(\d+)\.)?(\d{1,2}):(\d{2}):(\d{2})")
 
 
@@ -35,7 +41,7 @@ class Configuration:
 
     settings: Settings
     options: frozenset[Option]
-    api: object  # shared.api.config.ApiConfig (kept loose: the HTTP side's config is optional here)
+    api: ApiConfig
     protected_profiles: frozenset[str] = frozenset()
 
     def with_profiles_in_use(self, in_use: set[str]) -> frozenset[Option]:
@@ -45,44 +51,39 @@ class Configuration:
 
 def settings_check(env: Mapping[str, str]) -> tuple[Check, Configuration | None]:
     """Every setting valid (the foundation's, the engine's, the HTTP side's, the compliance trail's)?"""
-    from shared.api.config import ApiConfig
-    from shared.compliance.service import ComplianceConfig
-    from shared.domain.profiles import ProfileError
-    from shared.engine.services import engine_config, load_profile_set
-
     try:
         settings = Settings.from_env(env)
     except SettingsError as error:
         return _bad_settings(list(error.problems)), None
     problems: list[str] = []
-    engine = api = profiles = None
-    try:
-        engine = engine_config(settings, env)
-    except SettingsError as error:
-        problems.extend(error.problems)
-    try:
-        api = ApiConfig.from_env(env)
-    except SettingsError as error:
-        problems.extend(error.problems)
-    try:
-        ComplianceConfig.from_env(env)
-    except SettingsError as error:
-        problems.extend(error.problems)
+    engine = _collect(problems, lambda: engine_config(settings, env))
+    api = _collect(problems, lambda: ApiConfig.from_env(env))
+    _collect(problems, lambda: ComplianceConfig.from_env(env))
     try:
         profiles = load_profile_set(settings)
     except (ProfileError, OSError) as error:
         problems.append(f"PIMWARDEN_PROFILES_PATH: {error}")
+        profiles = None
     if problems or engine is None or api is None or profiles is None:
         return _bad_settings(problems), None
-    attributes = engine.high_value_attribute is not None or engine.profile_attribute is not None
-    protected_profiles = frozenset(n for n, p in profiles.profiles.items() if p.protected_group)
-    protected = profiles.default_profile in protected_profiles
-    options = frozenset(
-        o for o, used in ((Option.ATTRIBUTES, attributes), (Option.PROTECTED_GROUPS, protected)) if used
+    protected = frozenset(n for n, p in profiles.profiles.items() if p.protected_group)
+    uses = (
+        (Option.ATTRIBUTES, engine.high_value_attribute is not None or engine.profile_attribute is not None),
+        (Option.PROTECTED_GROUPS, profiles.default_profile in protected),
     )
+    options = frozenset(o for o, used in uses if used)
     return Check("settings", Status.PASS, "every setting is valid"), Configuration(
-        settings, options, api, protected_profiles
+        settings, options, api, protected
     )
+
+
+def _collect(problems: list[str], read: Callable[[], T]) -> T | None:
+    """`read()`, or None with its problems added to `problems`."""
+    try:
+        return read()
+    except SettingsError as error:
+        problems.extend(error.problems)
+        return None
 
 
 def _bad_settings(problems: Sequence[str]) -> Check:
@@ -194,16 +195,15 @@ def probe_check(
     return Check(name, Status.FAIL, detail, "see Graph's error; run the preflight again once it is fixed")
 
 
-def webhook_checks(sources: Mapping[str, object]) -> list[Check]:
+def webhook_checks(sources: Mapping[str, SourceSettings]) -> list[Check]:
     """Each ticket source's signing secrets (format) and field mapping (valid JSON mapping)."""
     return [_webhook_check(name, source) for name, source in sorted(sources.items())]
 
 
-def _webhook_check(name: str, source: object) -> Check:
+def _webhook_check(name: str, source: SourceSettings) -> Check:
     from shared.tickets.adapters import load_source
 
-    secrets, mapping = getattr(source, "secrets", None), getattr(source, "mapping", None)
-    scheme = getattr(source, "scheme", SchemeName.STANDARD_WEBHOOKS)
+    secrets, mapping, scheme = source.secrets, source.mapping, source.scheme
     prefix = f"PIMWARDEN_TICKETS_{name.upper()}"
     label = f"webhook source {name}"
     if not secrets:

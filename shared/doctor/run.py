@@ -46,7 +46,7 @@ async def run_doctor(
     finally:
         if storage_credential is not None:
             await storage_credential.close()
-    found.extend(pure.webhook_checks(getattr(config.api, "sources", {})))
+    found.extend(pure.webhook_checks(config.api.sources))
     found.extend(await _graph(config, credential, transport, manifest or load_manifest()))
     return Report(tuple(found))
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.api.config import ApiConfig
+from shared.api.config import ApiConfig, SourceSettings
 from shared.doctor import checks
 from shared.doctor.results import Status
 from shared.graph.errors import PermanentGraphError, TransientGraphError
@@ -96,7 +96,7 @@ def test_probe_errors_name_graphs_answer_and_for_403_the_permission() -> None:
     assert outage.status is Status.FAIL and "grant" not in (outage.fix or "")
 
 
-def sources(**env: str) -> dict[str, object]:
+def sources(**env: str) -> dict[str, SourceSettings]:
     return dict(ApiConfig.from_env(env).sources)
 
 
