@@ -219,3 +219,17 @@ async def test_a_broken_webhook_source_fails(env: dict[str, str], sim: GraphSim)
     assert checks["webhook source generic"].status is Status.FAIL
     assert "not*base64" not in checks["webhook source generic"].detail
     assert checks["webhook source jira"].status is Status.SKIP
+
+
+def test_the_cli_exits_1_and_names_the_problem_when_settings_are_invalid(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from shared.cli import main as cli
+
+    monkeypatch.chdir(tmp_path)  # no local.settings.json to fill the environment in
+    for name in ("PimWardenStorage", "PimWardenStorage__tableServiceUri"):
+        monkeypatch.delenv(name, raising=False)
+    assert cli.main(["doctor", "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["ok"] is False
+    assert report["checks"][0]["name"] == "settings" and "PimWardenStorage" in report["checks"][0]["fix"]
