@@ -30,7 +30,7 @@ from bench import drift
 from bench.figures import Budgets, log_figures, lower_bound
 from devstack.azurite import REPO_ROOT, Azurite
 from devstack.graphsim_server import GraphsimServer
-from devstack.stack import local_environment, sync_sim_clock
+from devstack.stack import local_environment, mint_admin_token, sync_sim_clock
 from graphsim import tenants
 from shared import runtime
 from shared.engine.run import RunSummary, enforce
@@ -168,7 +168,7 @@ async def run(graph: GraphsimServer, azurite: Azurite, args: argparse.Namespace)
         bench.next_tick()
         rows.append(await bench.scenario("steady_state_tick"))
         bench.next_tick()
-        rows.append(await bench.drift_scenario(max(1, args.apps // 100), env["PIMWARDEN_CREDENTIAL"]))
+        rows.append(await bench.drift_scenario(max(1, args.apps // 100), mint_admin_token(bench.control)))
         return rows
     finally:
         bench.control.close()

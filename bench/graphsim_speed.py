@@ -20,7 +20,10 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from graphsim.tenants import load
-from graphsim.testing import free_port
+from graphsim.testing import free_port, mint_token
+
+# The reads below are authorized as Graph would: a token holding a permission the list and get accept.
+BENCH_TOKEN = mint_token(["Application.Read.All"], client="graphsim speed bench")
 
 
 def measure_state(apps: int) -> dict[str, float]:
@@ -48,7 +51,7 @@ async def _connection(port: int, paths: list[str], deadline: float, counts: list
     i = 0
     while time.perf_counter() < deadline:
         path = paths[i % len(paths)]
-        request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer bench\r\n\r\n"
+        request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {BENCH_TOKEN}\r\n\r\n"
         writer.write(request.encode())
         head = await reader.readuntil(b"\r\n\r\n")
         status = int(head.split(b" ", 2)[1])
@@ -66,7 +69,8 @@ async def _connection(port: int, paths: list[str], deadline: float, counts: list
 async def measure_gets(port: int, seconds: float, concurrency: int) -> dict[str, float]:
     """Simple GETs per second with `concurrency` keep-alive connections in flight."""
     base = f"http://127.0.0.1:{port}/v1.0"
-    async with httpx.AsyncClient(base_url=base, headers={"Authorization": "Bearer bench"}) as client:
+    headers = {"Authorization": f"Bearer {BENCH_TOKEN}"}
+    async with httpx.AsyncClient(base_url=base, headers=headers) as client:
         listed = (await client.get("/servicePrincipals?$top=50&$select=id")).json()["value"]
     paths = [f"/v1.0/servicePrincipals/{sp['id']}" for sp in listed]
     counts = [0, 0]

@@ -178,12 +178,12 @@ def _default_role(sp: dict[str, Any]) -> str:
 
 async def run_demo(graph_root: str) -> None:
     """The whole demo against a running stack configured in os.environ; raises DemoFailure."""
-    client = DemoClient.connect(graph_root, os.environ.get("PIMWARDEN_CREDENTIAL", "demo"))
+    client = await DemoClient.connect(graph_root)
     services = build_services()
     try:
         await client.sync_clock()  # graphsim's clock only moves when told: start it at the wall clock
         heading("0. Permissions: an admin grants PIM Warden's identity the manifest; the preflight")
-        await preflight()
+        await preflight(graph_root)
         await onboard(services)
         await drift_repair(client)
         await access_story(services, client)

@@ -33,9 +33,16 @@ class DemoClient:
     http: httpx.AsyncClient
 
     @classmethod
-    def connect(cls, root: str, token: str) -> DemoClient:
-        """A client for graphsim at `root` (http://host:port) with a bearer token."""
-        return cls(httpx.AsyncClient(base_url=root, timeout=30, headers={"Authorization": f"Bearer {token}"}))
+    async def connect(cls, root: str) -> DemoClient:
+        """A client for graphsim at `root` (http://host:port) holding a tenant admin's token, minted by
+        graphsim's control plane (PIM Warden's own calls use its dev token: the manifest's permissions)."""
+        from devstack.stack import admin_token_request
+
+        http = httpx.AsyncClient(base_url=root, timeout=30)
+        response = await http.post("/_sim/tokens", json=admin_token_request())
+        response.raise_for_status()
+        http.headers["Authorization"] = f"Bearer {response.json()['access_token']}"
+        return cls(http)
 
     async def aclose(self) -> None:
         await self.http.aclose()

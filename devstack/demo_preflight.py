@@ -5,10 +5,10 @@ missing one permission, which it must name with the command that grants it."""
 
 from __future__ import annotations
 
-import base64
-import json
 import os
 from collections.abc import Iterable
+
+import httpx
 
 from devstack.demo_client import expect
 from shared.cli.permissions import dev_admin_token, run_permissions
@@ -21,20 +21,19 @@ OPTIONS = frozenset({Option.ATTRIBUTES})  # the sample settings select apps by a
 LEFT_OUT = "AuditLog.Read.All"
 
 
-def app_token(roles: Iterable[str]) -> str:
-    """PIM Warden's dev token with a `roles` claim: what Entra issues once the roles are granted."""
-    claims = {
-        "aud": "https://graph.microsoft.com",
-        "idtyp": "app",
-        "oid": DEV_SERVICE_PRINCIPAL_ID,
-        "appid": DEV_APP_ID,
-        "app_displayname": DEV_DISPLAY_NAME,
+async def app_token(root: str, roles: Iterable[str]) -> str:
+    """PIM Warden's token holding `roles`, minted by graphsim's control plane (`POST /_sim/tokens`):
+    what Entra issues to its identity once those roles are granted."""
+    body = {
+        "client": DEV_DISPLAY_NAME,
         "roles": sorted(roles),
+        "appId": DEV_APP_ID,
+        "objectId": DEV_SERVICE_PRINCIPAL_ID,
     }
-    parts = [{"alg": "none", "typ": "JWT"}, claims]
-    return (
-        ".".join(base64.urlsafe_b64encode(json.dumps(p).encode()).decode().rstrip("=") for p in parts) + "."
-    )
+    async with httpx.AsyncClient(base_url=root, timeout=30) as http:
+        response = await http.post("/_sim/tokens", json=body)
+        response.raise_for_status()
+        return str(response.json()["access_token"])
 
 
 async def grant_permissions() -> None:
@@ -51,19 +50,22 @@ async def grant_permissions() -> None:
         expect(code == 0, "permissions grant succeeds")
 
 
-async def doctor(roles: Iterable[str]) -> bool:
+async def doctor(root: str, roles: Iterable[str]) -> bool:
     """`python -m shared doctor` with PIM Warden's token holding `roles`; whether it is ready."""
     print("$ python -m shared doctor")
-    report = await run_doctor(os.environ, credential=StaticTokenCredential(app_token(roles)))
+    report = await run_doctor(os.environ, credential=StaticTokenCredential(await app_token(root, roles)))
     print(render.table(report))
     return report.ok
 
 
-async def preflight() -> None:
+async def preflight(root: str) -> None:
     """Grant, then the preflight with everything granted and with one permission missing."""
     needed = [p.name for p in load_manifest().needed(OPTIONS)]
     await grant_permissions()
     print("\n-- PIM Warden's token holds exactly the needed permissions")
-    expect(await doctor(needed), "the preflight passes with every needed permission")
+    expect(await doctor(root, needed), "the preflight passes with every needed permission")
     print(f"\n-- the same, without {LEFT_OUT}")
-    expect(not await doctor([n for n in needed if n != LEFT_OUT]), f"the preflight fails without {LEFT_OUT}")
+    expect(
+        not await doctor(root, [n for n in needed if n != LEFT_OUT]),
+        f"the preflight fails without {LEFT_OUT}",
+    )

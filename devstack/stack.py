@@ -16,6 +16,23 @@ from devstack.azurite import REPO_ROOT
 from shared.settings import STORAGE_CONNECTION
 
 GRAPH_BASE_URL = "PIMWARDEN_GRAPH_BASE_URL"
+TENANT_ADMIN = "Tenant admin (demo)"
+
+
+def admin_token_request() -> dict[str, object]:
+    """The `POST /_sim/tokens` body for the story's other actors (a portal admin, users activating):
+    every permission graphsim authorizes on, so their steps never mask a permission PIM Warden lacks."""
+    from graphsim.permissions import RULES
+
+    roles = sorted({name for rule in RULES.values() for option in rule.accepted for name in option})
+    return {"client": TENANT_ADMIN, "roles": roles}
+
+
+def mint_admin_token(http: httpx.Client) -> str:
+    """A tenant admin's bearer token from graphsim's control plane (`http` points at its root)."""
+    response = http.post("/_sim/tokens", json=admin_token_request())
+    response.raise_for_status()
+    return str(response.json()["access_token"])
 
 
 def sample_settings(root: Path = REPO_ROOT) -> dict[str, str]:

@@ -9,18 +9,17 @@ importable, the PIM sub-backend (graphsim.pim.build(port)).
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import importlib
 import json
 import time
 import uuid
 from collections import Counter, deque
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
-from graphsim import batch, control
+from graphsim import batch, control, permissions
 from graphsim.directory.apps import AppsBackend
 from graphsim.directory.audit import calling_app
 from graphsim.directory.backend import DirectoryBackend
@@ -32,6 +31,7 @@ from graphsim.faults import Faults, unavailable
 from graphsim.http import Route, SimRequest, SimResponse
 from graphsim.routing import Router
 from graphsim.state import Tenant
+from graphsim.tokens import claims_of, roles_of
 
 JSON_TYPE = (
     b"application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
@@ -41,13 +41,21 @@ BAD_JSON = (
     "of valid JSON format."
 )
 Scope = dict[str, Any]
+# The application permissions (`roles` claim) of the request being handled; $batch inner requests share them.
+CALLER_ROLES: ContextVar[frozenset[str]] = ContextVar("graphsim_caller_roles", default=frozenset())
 
 
 class GraphSim:
-    """The whole simulator: state, backends, faults, URL tables and observation."""
+    """The whole simulator: state, backends, faults, URL tables and observation.
 
-    def __init__(self, tenant: Tenant | None = None) -> None:
+    Every Graph request is authorized against graphsim.permissions from its token's `roles` claim.
+    `check_permissions=False` is an opt-out for graphsim's own low-level tests only (state rules,
+    OData, faults); anything that exercises PIM Warden must run with permissions checked.
+    """
+
+    def __init__(self, tenant: Tenant | None = None, *, check_permissions: bool = True) -> None:
         self.tenant = tenant or Tenant()
+        self.check_permissions = check_permissions
         self.directory = DirectoryBackend(self.tenant)
         self.apps = AppsBackend(self.tenant, self.directory)
         self.faults = Faults()
@@ -85,8 +93,13 @@ class GraphSim:
         try:
             route, params = self.router.match(req.method, req.path)
             name = route.name or route.template
+            roles = CALLER_ROLES.get()
+            if self.check_permissions:
+                permissions.authorize(route, req, roles)
             extra = self.faults.before(req, name) if name != "$batch" else {}
             resp = route.handler(_with_params(req, params))
+            if self.check_permissions:
+                resp = permissions.redact(route, roles, resp)
             if name != "$batch" and self.faults.lose_response(req):
                 raise unavailable(self.faults.rng)
             resp.headers.update(extra)
@@ -153,8 +166,13 @@ class GraphSim:
             req = _with_body(req, parse_json(raw))
         except GraphError as err:
             return error_response(err, req)
-        with calling_app(caller_app(auth[7:].strip())):
-            resp = self.handle(req)
+        claims = claims_of(auth[7:].strip())
+        roles = CALLER_ROLES.set(roles_of(claims))
+        try:
+            with calling_app(caller_app(claims)):
+                resp = self.handle(req)
+        finally:
+            CALLER_ROLES.reset(roles)
         if "client-request-id" in headers:
             resp.headers.setdefault("client-request-id", headers["client-request-id"])
         return resp
@@ -170,23 +188,14 @@ class GraphSim:
             return error_response(err, req)
 
 
-def caller_app(token: str) -> dict[str, Any] | None:
-    """The calling app a JWT bearer token names (as Entra reads an app-only token), or None for an
-    opaque token. The signature is NOT checked: graphsim accepts any token."""
-    parts = token.split(".")
-    if len(parts) != 3:
+def caller_app(claims: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The calling app a JWT bearer token's claims name (as Entra reads an app-only token), or None
+    for an opaque token. The signature is NOT checked: what graphsim authorizes on is `roles`."""
+    if not claims or not claims.get("oid"):
         return None
-    try:
-        payload = parts[1] + "=" * (-len(parts[1]) % 4)
-        claims = json.loads(base64.urlsafe_b64decode(payload))
-    except (binascii.Error, ValueError):
-        return None
-    if not isinstance(claims, dict) or not claims.get("oid"):
-        return None
-    name = claims.get("app_displayname")
     return {
         "appId": claims.get("appid") or claims.get("azp"),
-        "displayName": name,
+        "displayName": claims.get("app_displayname"),
         "servicePrincipalId": str(claims["oid"]).lower(),
         "servicePrincipalName": None,
     }
@@ -261,6 +270,6 @@ async def _lifespan(receive: Any, send: Any) -> None:
             return
 
 
-def build_app(tenant: Tenant | None = None) -> GraphSim:
-    """A ready ASGI app over `tenant` (a fresh empty tenant by default)."""
-    return GraphSim(tenant)
+def build_app(tenant: Tenant | None = None, *, check_permissions: bool = True) -> GraphSim:
+    """A ready ASGI app over `tenant` (a fresh empty tenant by default); see GraphSim for the opt-out."""
+    return GraphSim(tenant, check_permissions=check_permissions)

@@ -1,4 +1,4 @@
-"""The control plane under /_sim/: reset, seed, state, clock, faults, requests, stats, access.
+"""The control plane under /_sim/: reset, seed, state, clock, faults, requests, stats, access, tokens.
 
 Why: tests, the demo and the benchmark must set up exact state, move time, inject faults and count
 calls without going through Graph's surface (and without a bearer token).
@@ -6,10 +6,11 @@ calls without going through Graph's surface (and without a bearer token).
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
-from graphsim import seeding
+from graphsim import seeding, tokens
 from graphsim.durations import parse_duration
 from graphsim.errors import GraphError
 from graphsim.faults import SETTINGS as FAULT_SETTINGS
@@ -63,6 +64,9 @@ def routes(sim: GraphSim) -> list[Route]:
     def access(req: SimRequest) -> SimResponse:
         return SimResponse(200, check_access(sim, req.params.get("user", ""), req.params.get("app", "")))
 
+    def token(req: SimRequest) -> SimResponse:
+        return SimResponse(200, mint_token(req.body))
+
     table = [
         ("POST", "reset", reset),
         ("POST", "seed", seed),
@@ -74,8 +78,36 @@ def routes(sim: GraphSim) -> list[Route]:
         ("GET", "requests", requests),
         ("GET", "stats", stats),
         ("GET", "access", access),
+        ("POST", "tokens", token),
     ]
     return [Route(method, f"/_sim/{name}", handler, f"_sim.{name}") for method, name, handler in table]
+
+
+def mint_token(body: Any) -> dict[str, Any]:
+    """{"client": name, "roles": [...], "appId"?, "objectId"?} -> an app-only bearer token holding exactly
+    those application permissions (an empty list: a token Graph would authorize for nothing)."""
+    if not isinstance(body, dict) or set(body) - {"client", "roles", "appId", "objectId"}:
+        raise bad('Send {"client": "<display name>", "roles": ["Application.Read.All", ...]} '
+                  '(optional "appId", "objectId").')
+    client, roles = body.get("client"), body.get("roles")
+    if not isinstance(client, str) or not client.strip():
+        raise bad("'client' must be a non-empty display name.")
+    if not isinstance(roles, list) or not all(isinstance(r, str) and r for r in roles):
+        raise bad("'roles' must be a list of permission names.")
+    ids = {key: body.get(key) for key in ("appId", "objectId")}
+    for key, value in ids.items():
+        if value is not None and not _is_guid(value):
+            raise bad(f"'{key}' must be a GUID.")
+    token = tokens.mint(roles, client=client, app_id=ids["appId"], object_id=ids["objectId"])
+    return {"access_token": token, "token_type": "Bearer", "expires_in": tokens.LIFETIME_SECONDS}
+
+
+def _is_guid(value: Any) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return isinstance(value, str)
 
 
 def set_clock(sim: GraphSim, body: Any) -> None:

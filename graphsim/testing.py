@@ -10,15 +10,25 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections.abc import Iterable
 from typing import Any
 
 import httpx
 import uvicorn
 
+from graphsim import tokens
 from graphsim.app import GraphSim
 
 IN_PROCESS_BASE = "https://graph.local/v1.0"
 SCOPES = ["https://graph.microsoft.com/.default"]
+
+
+def mint_token(
+    roles: Iterable[str], *, client: str = "graphsim client", app_id: str | None = None,
+    object_id: str | None = None,
+) -> str:
+    """The token `POST /_sim/tokens` answers for these arguments, without HTTP."""
+    return tokens.mint(roles, client=client, app_id=app_id, object_id=object_id)
 
 
 class StaticCredential:
@@ -39,8 +49,15 @@ def asgi_transport(app: GraphSim) -> httpx.ASGITransport:
     return httpx.ASGITransport(app=app)  # type: ignore[arg-type]  # GraphSim is an ASGI callable
 
 
-def graph_client(transport_or_base_url: httpx.AsyncBaseTransport | str, *, max_retries: int = 3) -> Any:
-    """A real msgraph-sdk GraphServiceClient pointed at graphsim (in-process or a real server)."""
+def graph_client(
+    transport_or_base_url: httpx.AsyncBaseTransport | str,
+    *,
+    max_retries: int = 3,
+    token: str = "graphsim-token",
+) -> Any:
+    """A real msgraph-sdk GraphServiceClient pointed at graphsim (in-process or a real server), sending
+    `token` (the default opaque token holds no permission: only an app built with check_permissions=False
+    answers it)."""
     from kiota_authentication_azure.azure_identity_authentication_provider import (
         AzureIdentityAuthenticationProvider,
     )
@@ -59,7 +76,7 @@ def graph_client(transport_or_base_url: httpx.AsyncBaseTransport | str, *, max_r
         )
     options = {RetryHandlerOption.get_key(): RetryHandlerOption(delay=0.01, max_retries=max_retries)}
     client = GraphClientFactory.create_with_default_middleware(client=http, options=options)
-    auth = AzureIdentityAuthenticationProvider(StaticCredential(), scopes=SCOPES, allowed_hosts=hosts)
+    auth = AzureIdentityAuthenticationProvider(StaticCredential(token), scopes=SCOPES, allowed_hosts=hosts)
     adapter = GraphRequestAdapter(auth, client=client)
     adapter.base_url = base
     return GraphServiceClient(request_adapter=adapter)

@@ -3,7 +3,10 @@
 The choice is made from Settings in one place so no other module decides how to authenticate.
 The dev token is shaped like an app-only Entra token (an unsigned JWT whose `oid` is PIM Warden's
 service principal), so a stand-in that reads the caller from the token (graphsim does) records PIM
-Warden as the initiator of its own writes, as Entra does, and the engine can recognise them.
+Warden as the initiator of its own writes, as Entra does, and the engine can recognise them. Its
+`roles` claim holds exactly the permission manifest's always-needed application permissions, plus
+those of the settings that are configured: graphsim authorizes on them as Graph does, so the local
+stack runs with exactly what a deployment is granted.
 Table Storage over plain http (Azurite) cannot use a token credential at all (azure-data-tables
 refuses with "Token credential is only supported with HTTPS"), so local storage always goes through
 the connection string and only the Azure endpoint uses `build_storage_credential`.
@@ -15,7 +18,8 @@ import base64
 import json
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -23,6 +27,7 @@ from azure.core.credentials import AccessToken, AccessTokenInfo
 from azure.core.credentials_async import AsyncTokenCredential
 from azure.identity.aio import DefaultAzureCredential
 
+from shared.permissions.manifest import load_manifest, options_in_use
 from shared.settings import CredentialKind, Settings, is_loopback_url
 
 # Fixed, public ids of the dev caller; local.settings.sample.json names the same service principal in
@@ -34,8 +39,20 @@ SERVICE_PRINCIPAL_SETTING = "PIMWARDEN_SERVICE_PRINCIPAL_ID"
 _LIFETIME_SECONDS = 3600
 
 
-def dev_token(service_principal_id: str = DEV_SERVICE_PRINCIPAL_ID) -> str:
-    """An unsigned (`alg: none`) JWT with the claims of an app-only token for the dev caller."""
+def manifest_roles(
+    env: Mapping[str, str] | None = None, *, protected_groups: bool = False
+) -> tuple[str, ...]:
+    """The manifest's always-needed permissions, plus each optional one whose feature is in use: an
+    attribute setting set in `env`, or `protected_groups` when a profile asks for role-assignable groups."""
+    options = options_in_use({} if env is None else env, protected_groups=protected_groups)
+    return tuple(p.name for p in load_manifest().needed(options))
+
+
+def dev_token(
+    service_principal_id: str = DEV_SERVICE_PRINCIPAL_ID, roles: Sequence[str] | None = None
+) -> str:
+    """An unsigned (`alg: none`) JWT with the claims of an app-only token for the dev caller, holding
+    `roles` (default: the manifest's always-needed permissions)."""
     header = {"alg": "none", "typ": "JWT"}
     claims = {
         "aud": "https://graph.microsoft.com",
@@ -43,11 +60,12 @@ def dev_token(service_principal_id: str = DEV_SERVICE_PRINCIPAL_ID) -> str:
         "oid": service_principal_id,
         "appid": DEV_APP_ID,
         "app_displayname": DEV_DISPLAY_NAME,
+        "roles": sorted(manifest_roles() if roles is None else roles),
     }
     return f"{_segment(header)}.{_segment(claims)}."
 
 
-def _segment(data: Mapping[str, str]) -> str:
+def _segment(data: Mapping[str, object]) -> str:
     raw = json.dumps(data, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
@@ -100,8 +118,20 @@ def build_credential(settings: Settings, env: Mapping[str, str] | None = None) -
                 "static-dev-token is refused for a non-loopback Graph URL "
                 f"({settings.graph_base_url}); use managed-identity"
             )
-        return StaticTokenCredential(dev_token(_first_service_principal(os.environ if env is None else env)))
+        env = os.environ if env is None else env
+        roles = manifest_roles(env, protected_groups=_protected_groups(settings))
+        return StaticTokenCredential(dev_token(_first_service_principal(env), roles))
     return DefaultAzureCredential(managed_identity_client_id=settings.identity_client_id)
+
+
+def _protected_groups(settings: Settings) -> bool:
+    from shared.domain.profiles import ProfileError, load_profiles
+
+    try:
+        profiles = load_profiles(Path(settings.profiles_path) if settings.profiles_path else None)
+    except ProfileError:
+        return False  # the engine refuses such a file with its own clear error
+    return any(p.protected_group for p in profiles.profiles.values())
 
 
 def _first_service_principal(env: Mapping[str, str]) -> str:

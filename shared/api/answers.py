@@ -56,6 +56,12 @@ class Refusal(Exception):
         return Answer(self.status, self.body(), self.headers)
 
 
+def permission_missing(error: Exception) -> Refusal:
+    """503 naming the application permission PIM Warden lacks (an operator must grant it; the sender
+    may retry once it is granted). The text is the gateway's: the call and the manifest permission."""
+    return Refusal(503, "permission_missing", str(error), headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
 def unavailable(error_code: str = "storage_unavailable", message: str = "try again later") -> Refusal:
     """503 with Retry-After: nothing was recorded (or the work is in flight); the sender should retry."""
     return Refusal(503, error_code, message, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})

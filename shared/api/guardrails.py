@@ -13,12 +13,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from shared.api.answers import Refusal, unavailable
+from shared.api.answers import Refusal, permission_missing, unavailable
 from shared.api.wiring import ApiServices
 from shared.domain.durations import parse_duration
 from shared.domain.profiles import Profile, ProfileError
 from shared.engine.ports import DirectoryUser
-from shared.graph.errors import GraphError, NotFoundError
+from shared.graph.errors import GraphError, NotFoundError, PermissionMissingError
 from shared.storage import DEFAULT_APP_ROLE_ID, AppStatus
 from shared.tickets.formats import is_guid
 
@@ -76,6 +76,8 @@ async def allowed_user(api: ApiServices, user: str) -> DirectoryUser:
         found = await api.engine.graph.get_user(user)
     except NotFoundError:
         found = None
+    except PermissionMissingError as error:
+        raise permission_missing(error) from error
     except GraphError as error:
         raise unavailable("directory_unavailable", type(error).__name__) from error
     if found is None:

@@ -15,9 +15,9 @@ import azure.functions as func
 from azure.core.exceptions import AzureError
 
 from shared.api import wiring
-from shared.api.answers import Answer, Refusal, unavailable
+from shared.api.answers import Answer, Refusal, permission_missing, unavailable
 from shared.api.wiring import ApiServices
-from shared.graph.errors import GraphError
+from shared.graph.errors import GraphError, PermissionMissingError
 from shared.settings import SettingsError
 from shared.storage import StorageError
 
@@ -34,6 +34,9 @@ async def handle(service: Service) -> func.HttpResponse:
     except (StorageError, AzureError) as error:
         log.warning("storage unavailable: %s", type(error).__name__)
         answer = unavailable().answer()
+    except PermissionMissingError as error:
+        log.error("%s", error)
+        answer = permission_missing(error).answer()
     except GraphError as error:
         log.warning("directory unavailable: %s", type(error).__name__)
         answer = unavailable("directory_unavailable").answer()

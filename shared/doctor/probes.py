@@ -187,7 +187,7 @@ async def _probe(
 def _directory_probes() -> list[Probe]:
     return [
         Probe(
-            "list service principals (discovery)", ("Application.Read.All",), lambda p: p.service_principal()
+            "list service principals (discovery)", ("Directory.Read.All",), lambda p: p.service_principal()
         ),
         Probe("list groups (access groups)", ("Group.ReadWrite.All",), lambda p: p.group()),
         Probe(

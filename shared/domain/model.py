@@ -88,6 +88,9 @@ class ServicePrincipal:
     app_roles: tuple[AppRole, ...] = ()
     app_role_assignment_required: bool = False
     custom_security_attributes: JsonObject = field(default_factory=dict, hash=False)
+    # Graph answered customSecurityAttributes with null: without CustomSecAttributeAssignment.Read.All
+    # it hides them rather than refusing, so an attribute selector would silently match nothing.
+    attributes_hidden: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True)

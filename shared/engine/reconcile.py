@@ -28,7 +28,7 @@ from shared.engine.record import AppRecords, action_event, drift_event
 from shared.engine.schedule import next_due
 from shared.engine.services import Services
 from shared.engine.signals import service_principal_fingerprint
-from shared.graph.errors import GraphError, TransientGraphError
+from shared.graph.errors import GraphError, PermissionMissingError, TransientGraphError
 from shared.storage import AppStatus, LeaseLostError, ManagedApp
 from shared.storage.leases import Lease
 
@@ -53,6 +53,7 @@ class AppResult:
     plan: Plan | None = None
     error: str | None = None
     due: datetime | None = None
+    missing_permissions: tuple[str, ...] = ()  # what to grant when Graph refused for a permission
 
     @property
     def drifted(self) -> bool:
@@ -280,7 +281,8 @@ async def _graph_failure(
 ) -> AppResult:
     transient = isinstance(error, TransientGraphError)
     result = await _fail(services, sp_id, sp, record, str(error), now, dry_run, transient=transient)
-    return replace(result, plan=plan)
+    missing = error.permissions if isinstance(error, PermissionMissingError) else ()
+    return replace(result, plan=plan, missing_permissions=missing)
 
 
 async def _fail(

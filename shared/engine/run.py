@@ -32,6 +32,9 @@ from shared.engine.signals import (
     without_own_changes,
 )
 from shared.graph.counting import counting
+from shared.graph.errors import PermissionMissingError
+from shared.permissions.status import PermissionStatus
+from shared.permissions.status import save as save_permission_status
 from shared.storage import AppStatus
 
 Target = ServicePrincipal | Unknown | None
@@ -51,6 +54,24 @@ class RunSummary:
     graph_writes: int = 0
     elapsed_s: float = 0.0
     not_reached: int = 0
+    blocked: str | None = None  # the permission refusal that stopped discovery (nothing reconciled)
+    blocked_permissions: tuple[str, ...] = ()
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def missing_permissions(self) -> tuple[str, ...]:
+        """Manifest permissions Graph refused this run's calls for (discovery's and every app's)."""
+        names = set(self.blocked_permissions)
+        for result in self.results:
+            names.update(result.missing_permissions)
+        return tuple(sorted(names))
+
+    def permission_status(self, now: datetime) -> PermissionStatus:
+        """What health shows of this run: the permissions to grant, the refused calls, the warnings."""
+        refused = {r.error for r in self.results if r.missing_permissions and r.error}
+        if self.blocked:
+            refused.add(self.blocked)
+        return PermissionStatus(now, self.missing_permissions, tuple(sorted(refused)), tuple(self.warnings))
 
     def count(self, *outcomes: Outcome) -> int:
         """How many apps ended in one of `outcomes`."""
@@ -80,7 +101,14 @@ class RunSummary:
             f"failed={self.failed} skipped={self.count(Outcome.SKIPPED)} not_reached={self.not_reached} "
             f"graph_requests={self.graph_requests} graph_writes={self.graph_writes} "
             f"elapsed_s={self.elapsed_s:.1f}"
+            + self._permission_words()
         )
+
+    def _permission_words(self) -> str:
+        missing = self.missing_permissions
+        words = f" missing_permissions={','.join(missing)}" if missing else ""
+        words += " blocked=true" if self.blocked else ""
+        return words + "".join(f" warning={w!r}" for w in self.warnings)
 
 
 async def enforce(
@@ -119,7 +147,15 @@ async def _enforce(
         targets: dict[str, Target] = {only_app: UNKNOWN}
         pending: list[PendingCursor] = []
     else:
-        targets, pending, summary.full = await _gather(services, now, full or dry_run)
+        try:
+            targets, pending, summary.full = await _gather(services, now, full or dry_run, summary.warnings)
+        except PermissionMissingError as error:
+            # Nothing can be reconciled safely without discovery: say so loudly, keep every cursor.
+            log.error("enforcement blocked: %s", error)
+            summary.blocked, summary.blocked_permissions = str(error), error.permissions
+            if not dry_run:
+                await save_permission_status(services.store.cursors, summary.permission_status(now))
+            return
     schedule = DueSchedule(services.store.cursors)
     if not dry_run and targets and only_app is None:
         await schedule.update(now, set_due=dict.fromkeys(targets, now))
@@ -129,10 +165,15 @@ async def _enforce(
     summary.not_reached = len(targets) - len(summary.results)
     if not dry_run:
         await _finish(services, schedule, summary, now, complete=summary.not_reached == 0)
+        if only_app is None:
+            await save_permission_status(services.store.cursors, summary.permission_status(now))
+    for result in summary.results:
+        if result.missing_permissions:
+            log.error("reconcile of %s refused: %s", result.service_principal_id, result.error)
 
 
 async def _gather(
-    services: Services, now: datetime, full: bool
+    services: Services, now: datetime, full: bool, warnings: list[str]
 ) -> tuple[dict[str, Target], list[PendingCursor], bool]:
     store, graph, config = services.store, services.graph, services.config
     records = [r for r in await store.apps.list() if r.status is not AppStatus.DELETED]
@@ -146,7 +187,7 @@ async def _gather(
     # re-read of everything it touched.
     found = without_own_changes(await discover(graph, store.cursors, full=full, managed=managed), records)
     pending = [PendingCursor(SP_DELTA_CURSOR, found.cursor, found.delta_link)]
-    targets = await _from_discovery(services, found, managed, registrations)
+    targets = await _from_discovery(services, found, managed, registrations, warnings)
     new_registrations = [a for a in registrations if a not in managed and a not in targets]
     targets.update(dict.fromkeys(new_registrations, UNKNOWN))
     owners = group_owners(records)
@@ -169,7 +210,8 @@ async def _gather(
 
 
 async def _from_discovery(
-    services: Services, found: Discovery, managed: set[str], registrations: Mapping[str, object]
+    services: Services, found: Discovery, managed: set[str], registrations: Mapping[str, object],
+    warnings: list[str],
 ) -> dict[str, Target]:
     targets: dict[str, Target] = {}
     unread: list[str] = []
@@ -183,9 +225,11 @@ async def _from_discovery(
                 unread.append(sp_id)
         elif sp_id in managed or sp_id in registrations:
             targets[sp_id] = sp
-    for sp_id, full in zip(unread, await _read_all(services, unread), strict=True):
+    read = await _read_all(services, unread)
+    for sp_id, full in zip(unread, read, strict=True):
         if full is not None and classify(full, services.config) is not None:
             targets[sp_id] = full
+    warnings.extend(_hidden_attributes_warning([sp for sp in read if sp is not None]))
     for sp_id in found.removed:
         if sp_id in managed:
             targets[sp_id] = None
@@ -196,6 +240,18 @@ def _needs_attributes(services: Services, sp: ServicePrincipal) -> bool:
     # servicePrincipals/delta does not return customSecurityAttributes: with an attribute selector
     # configured, a service principal the other selectors did not pick is read once in full.
     return services.config.high_value_attribute is not None and not sp.custom_security_attributes
+
+
+def _hidden_attributes_warning(read: list[ServicePrincipal]) -> list[str]:
+    # Graph answers customSecurityAttributes with null, not a 403, to a caller without the permission:
+    # when every service principal read for the selector came back so, the selector cannot match.
+    if not read or not all(sp.attributes_hidden for sp in read):
+        return []
+    return [
+        f"customSecurityAttributes came back null for all {len(read)} service principals read: "
+        "CustomSecAttributeAssignment.Read.All is probably missing, so PIMWARDEN_HIGH_VALUE_ATTRIBUTE "
+        "matches nothing"
+    ]
 
 
 async def _read_all(services: Services, sp_ids: list[str]) -> list[ServicePrincipal | None]:

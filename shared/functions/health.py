@@ -44,12 +44,14 @@ async def health_report() -> dict[str, Any]:
         return {"healthy": False, "version": __version__,
                 "settings": {"valid": False, "invalid": sorted(set(problems))}}
     storage = await _storage_status()
+    permissions = await _permission_status() if storage["reachable"] else None
     return {
-        "healthy": storage["reachable"],
+        "healthy": storage["reachable"] and (permissions is None or permissions["ok"]),
         "version": __version__,
         "settings": {"valid": True},
         "graph": {**settings.describe()["graph"], "usable": True, "checked": "settings only"},
         "storage": {**settings.describe()["storage"], **storage},
+        "permissions": permissions or {"ok": True, "checked": "last enforcement run"},
     }
 
 
@@ -69,6 +71,18 @@ def _check_feature_settings(settings: Any) -> None:
             problems.extend(exc.problems)
     if problems:
         raise SettingsError(problems)
+
+
+async def _permission_status() -> dict[str, Any] | None:
+    """What the last enforcement run could not do for want of a Graph permission (None: nothing)."""
+    from shared.permissions.status import load
+
+    try:
+        async with asyncio.timeout(STORAGE_TIMEOUT_SECONDS):
+            status = await load(runtime.state_store().cursors)
+    except Exception:  # health reports storage on its own; a failed read here is not a permission problem
+        return None
+    return status.as_dict() if status else None
 
 
 async def _storage_status() -> dict[str, Any]:

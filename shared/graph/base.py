@@ -4,8 +4,11 @@ replication delay after a create."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import re
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
+from urllib.parse import unquote
 
 from kiota_abstractions.request_information import RequestInformation
 from msgraph.graph_service_client import GraphServiceClient
@@ -14,7 +17,8 @@ from shared.domain.model import ObservedGroup
 from shared.graph import mapping
 from shared.graph.batching import ReadBatcher
 from shared.graph.calls import CallRunner, send_json, with_json_body
-from shared.graph.errors import NotFoundError
+from shared.graph.errors import NotFoundError, PermissionMissingError
+from shared.permissions.calls import call_path, permissions_for
 
 T = TypeVar("T")
 
@@ -63,14 +67,16 @@ class GraphBase:
         return self.runner.stats.requests, self.runner.stats.writes
 
     async def _send(self, info: RequestInformation, *, write: bool = False) -> dict[str, Any]:
-        return await self.runner.run(lambda: send_json(self._adapter, info), write=write)
+        with _naming_permissions(info):
+            return await self.runner.run(lambda: send_json(self._adapter, info), write=write)
 
     async def _get(
         self, builder: Any, *, headers: dict[str, str] | None = None, **odata: Any
     ) -> dict[str, Any]:
         info = _with_query(builder.to_get_request_information(), headers, odata)
         if self._batcher is not None:
-            return await self._batcher.get(info)  # sent in a JSON batch with the reads issued alongside it
+            with _naming_permissions(info):  # sent in a JSON batch with the reads issued alongside it
+                return await self._batcher.get(info)
         return await self._send(info)
 
     async def _list(
@@ -119,6 +125,26 @@ class GraphBase:
                 await self._sleep(delay)
                 waited += delay
                 delay = min(delay * 2, 4.0)
+
+
+@contextmanager
+def _naming_permissions(info: RequestInformation) -> Iterator[None]:
+    """A permission refusal leaves here naming the call and the manifest's permissions for it."""
+    try:
+        yield
+    except PermissionMissingError as error:
+        if error.permissions:
+            raise
+        method, url = str(info.http_method.value if info.http_method else "GET"), str(info.url)
+        raise error.naming(f"{method} {_call_label(info, url)}", permissions_for(method, url)) from error
+
+
+def _call_label(info: RequestInformation, url: str) -> str:
+    # The SDK's URL template names the call without ids or a user's UPN; a followed link has none.
+    template = str(info.url_template or "")
+    if template.startswith("{+baseurl}"):
+        return unquote(re.sub(r"\{\?[^}]*\}", "", template[len("{+baseurl}") :]))
+    return call_path(url)
 
 
 def _with_query(

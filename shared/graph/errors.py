@@ -6,6 +6,7 @@
     ├── NotFoundError               404: the object is gone or not visible yet (replication delay)
     ├── ConflictError               the change already exists (duplicate assignment, RoleAssignmentExists)
     └── PermanentGraphError         a 4xx that retrying will not fix (bad request, forbidden, policy refusal)
+        └── PermissionMissingError  403 for an application permission PIM Warden was not granted
 
 The executor decides per class: transient -> retry within the run budget, then next tick;
 conflict -> treat as already done; not found -> wait for replication or re-plan; permanent -> record and
@@ -54,6 +55,37 @@ class PermanentGraphError(GraphError):
     """Graph refused the request; retrying the same request will not help."""
 
 
+class PermissionMissingError(PermanentGraphError):
+    """Graph refused the call for a missing application permission. `permissions` names what the
+    permission manifest grants for this call (filled in by the gateway, which knows the call)."""
+
+    def __init__(
+        self, status: int, code: str, message: str, *, request_id: str = "",
+        call: str = "", permissions: tuple[str, ...] = (),
+    ) -> None:
+        super().__init__(status, code, message, request_id=request_id)
+        self.call = call
+        self.permissions = permissions
+
+    def naming(self, call: str, permissions: tuple[str, ...]) -> PermissionMissingError:
+        """The same refusal, naming the call and the manifest's permissions for it."""
+        return PermissionMissingError(
+            self.status, self.code, self.message,
+            request_id=self.request_id, call=call, permissions=permissions,
+        )
+
+    def __str__(self) -> str:
+        needed = ", ".join(self.permissions) or "see the permission manifest"
+        where = f" for {self.call}" if self.call else ""
+        return f"permission missing{where}: grant {needed} (Graph {self.status} {self.code}: {self.message})"
+
+
+# 403 answers that mean "this application permission was not granted", per API family: directory objects
+# (Authorization_RequestDenied), audit logs (Authentication_MSGraphPermissionMissing), PIM and role
+# management policies (UnknownError wrapping PermissionScopeNotGranted).
+_PERMISSION_CODES = frozenset({"Authorization_RequestDenied", "Authentication_MSGraphPermissionMissing"})
+_PERMISSION_MARKERS = ("PermissionScopeNotGranted",)
+
 # Graph's answers to a create that already happened, and only those: PIM's RoleAssignmentExists, and the
 # app-role-assignment duplicate, which comes back as a plain Request_BadRequest recognised by its message
 # (graph.md 5.1). Other "already exists" answers (a mailNickname or uniqueName taken by someone else) are
@@ -75,9 +107,15 @@ def classify(
         return TransientGraphError(status, code, message, request_id=request_id)
     if status == 404:
         return NotFoundError(status, code, message, request_id=request_id)
+    if status == 403 and _permission_refusal(code, message):
+        return PermissionMissingError(status, code, message, request_id=request_id)
     lowered = message.lower()
     if status == 400 and any(m in lowered for m in _NOT_VISIBLE_MESSAGES):
         return NotFoundError(status, code, message, request_id=request_id)
     if code in _CONFLICT_CODES or any(m in lowered for m in _CONFLICT_MESSAGES):
         return ConflictError(status, code, message, request_id=request_id)
     return PermanentGraphError(status, code, message, request_id=request_id)
+
+
+def _permission_refusal(code: str, message: str) -> bool:
+    return code in _PERMISSION_CODES or any(m in f"{code} {message}" for m in _PERMISSION_MARKERS)

@@ -78,6 +78,7 @@ def service_principal(data: Mapping[str, Any]) -> ServicePrincipal:
         app_roles=roles,
         app_role_assignment_required=bool(data.get("appRoleAssignmentRequired")),
         custom_security_attributes=dict(data.get("customSecurityAttributes") or {}),
+        attributes_hidden="customSecurityAttributes" in data and data["customSecurityAttributes"] is None,
     )
 
 

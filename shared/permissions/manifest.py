@@ -9,6 +9,7 @@ needed or only with a setting, and the Graph docs page that lists it.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
@@ -17,6 +18,8 @@ from typing import Any
 
 MANIFEST_PATH = Path(__file__).with_name("manifest.json")
 MICROSOFT_GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
+# Settings that make discovery read custom security attributes (Option.ATTRIBUTES).
+ATTRIBUTE_SETTINGS = ("PIMWARDEN_HIGH_VALUE_ATTRIBUTE", "PIMWARDEN_PROFILE_ATTRIBUTE")
 
 
 class Need(StrEnum):
@@ -29,6 +32,14 @@ class Option(StrEnum):
 
     ATTRIBUTES = "attributes"  # a custom security attribute selects apps or names their profile
     PROTECTED_GROUPS = "protected-groups"  # a profile creates role-assignable groups
+
+
+def options_in_use(env: Mapping[str, str], *, protected_groups: bool = False) -> frozenset[Option]:
+    """The optional features a configuration uses: an attribute setting set in `env`; protected groups
+    when the caller says a profile in use creates role-assignable groups."""
+    attributes = any(env.get(name, "").strip() for name in ATTRIBUTE_SETTINGS)
+    chosen = ((Option.ATTRIBUTES, attributes), (Option.PROTECTED_GROUPS, protected_groups))
+    return frozenset(o for o, used in chosen if used)
 
 
 @dataclass(frozen=True)

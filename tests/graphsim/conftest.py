@@ -1,5 +1,8 @@
 """Fixtures for graphsim tests: a fresh simulator, raw HTTP clients over ASGI, the real msgraph-sdk,
-and a real server (uvicorn on a free loopback port) for the tests that must cross a socket."""
+and a real server (uvicorn on a free loopback port) for the tests that must cross a socket.
+
+These are graphsim's own low-level tests (state rules, OData, faults, fidelity of shapes), so their
+simulator skips permission checks (`check_permissions=False`); test_permissions.py checks them."""
 
 from __future__ import annotations
 
@@ -17,8 +20,8 @@ AUTH = {"Authorization": "Bearer test-token"}
 
 @pytest.fixture
 def sim() -> GraphSim:
-    """A fresh simulator over an empty tenant."""
-    return build_app()
+    """A fresh simulator over an empty tenant (permissions unchecked: low-level tests only)."""
+    return build_app(check_permissions=False)
 
 
 @pytest.fixture
@@ -44,7 +47,7 @@ def sdk(sim: GraphSim) -> Any:
 @pytest.fixture(scope="module")
 def server() -> Iterator[SimServer]:
     """The simulator served by uvicorn on a free loopback port (shared by a module's tests)."""
-    with SimServer(build_app()) as running:
+    with SimServer(build_app(check_permissions=False)) as running:
         yield running
 
 

@@ -13,6 +13,7 @@ import httpx
 from graphsim.app import GraphSim, caller_app
 from graphsim.directory.audit import CALLER_APP
 from graphsim.testing import IN_PROCESS_BASE, asgi_transport
+from graphsim.tokens import claims_of
 
 SP = "0b6a3c7e-8f1d-4e2a-9c5b-7d8e9f0a1b2c"
 APP = "f3e2d1c0-b9a8-4765-8432-10fedcba9876"
@@ -67,11 +68,11 @@ async def test_an_opaque_token_keeps_the_fixed_caller(sim: GraphSim) -> None:
 
 
 def test_tokens_that_are_not_app_jwts_name_no_caller() -> None:
-    assert caller_app("graphsim-token") is None
-    assert caller_app("a.!!!not-base64!!!.c") is None
-    assert caller_app("a.b.c") is None
-    assert caller_app(jwt({"appid": APP})) is None  # no object id: nothing to name
-    assert caller_app(jwt({"oid": SP, "appid": APP}))["servicePrincipalId"] == SP  # type: ignore[index]
+    assert caller_app(claims_of("graphsim-token")) is None
+    assert caller_app(claims_of("a.!!!not-base64!!!.c")) is None
+    assert caller_app(claims_of("a.b.c")) is None
+    assert caller_app(claims_of(jwt({"appid": APP}))) is None  # no object id: nothing to name
+    assert caller_app(claims_of(jwt({"oid": SP, "appid": APP})))["servicePrincipalId"] == SP  # type: ignore[index]
 
 
 async def test_the_caller_does_not_leak_into_the_next_request(sim: GraphSim) -> None:

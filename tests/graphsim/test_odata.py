@@ -148,7 +148,7 @@ def test_bad_input_never_answers_500(target, method, body):
     from graphsim.app import build_app
     from graphsim.testing import asgi_transport
 
-    sim = build_app()
+    sim = build_app(check_permissions=False)
     sim.tenant.groups["G"] = {"id": "G", "displayName": "G", "groupTypes": []}
     sim.tenant.members["G"], sim.tenant.owners["G"] = {}, {}
     sim.tenant.service_principals["S"] = {"id": "S", "appId": "A", "appRoles": []}

@@ -26,6 +26,7 @@ from shared.storage import AuditEvent, ManagedApp, StateStore
 from shared.storage.events import EventRepo
 from tests.conftest import FAST_RETRY
 from tests.integration.engine.simenv import demo_sim, gateway_for, user_by_upn
+from tests.tokens import admin_headers
 
 pytestmark = pytest.mark.azurite
 PIM = "/v1.0/identityGovernance/privilegedAccess/group"
@@ -101,7 +102,7 @@ class Env:
 async def make_env(sim: GraphSim, store: StateStore) -> Env:
     """A managed app whose member group exists (created through Graph), no PIM history yet."""
     http = httpx.AsyncClient(transport=asgi_transport(sim), base_url="https://graph.local",
-                             headers={"Authorization": "Bearer test"})
+                             headers=admin_headers())
     response = await http.post("/v1.0/groups", json={
         "displayName": "FinReport access", "mailEnabled": False, "mailNickname": f"fin{uuid.uuid4().hex[:6]}",
         "securityEnabled": True})

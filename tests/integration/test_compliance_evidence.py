@@ -29,6 +29,7 @@ from shared.engine.services import Services
 from shared.functions import compliance as fn
 from shared.storage import Registration, StateStore
 from tests.integration.engine.simenv import demo_sim, make_services, user_by_upn
+from tests.tokens import admin_headers
 
 pytestmark = pytest.mark.azurite
 FINREPORT = "23b8c1e9-3924-46de-beb1-3b9046685257"
@@ -55,7 +56,7 @@ async def world(
     services = build_compliance(engine, {})
     monkeypatch.setattr(fn, "compliance_services", lambda: services)
     record = await state_store.apps.get(FINREPORT)
-    http = httpx.AsyncClient(transport=asgi_transport(sim), headers={"authorization": "Bearer x"})
+    http = httpx.AsyncClient(transport=asgi_transport(sim), headers=admin_headers())
     try:
         yield World(sim, engine, http, next(iter(record.role_groups.values())), user_by_upn(sim, "ada")["id"])
     finally:

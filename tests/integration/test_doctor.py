@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 import uuid
@@ -11,7 +10,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from azure.core.exceptions import ClientAuthenticationError
 from azure.data.tables.aio import TableClient
@@ -20,7 +18,7 @@ from devstack.azurite import ACCOUNT, ACCOUNT_KEY, connection_string
 from graphsim import microsoft_graph, seeding, tenants
 from graphsim.app import GraphSim, build_app
 from graphsim.state import Tenant
-from graphsim.testing import IN_PROCESS_BASE, asgi_transport, free_port
+from graphsim.testing import IN_PROCESS_BASE, asgi_transport, free_port, mint_token
 from shared.credentials import StaticTokenCredential
 from shared.doctor.results import Report, Status
 from shared.doctor.run import run_doctor
@@ -31,18 +29,9 @@ PRINCIPAL = microsoft_graph.PIM_WARDEN_DEV_SP_ID
 
 
 def mint(roles: Iterable[str]) -> str:
-    """An app-only token of PIM Warden's dev identity carrying `roles` (the graphsim token contract)."""
-    claims = {
-        "aud": "https://graph.microsoft.com",
-        "idtyp": "app",
-        "oid": PRINCIPAL,
-        "appid": microsoft_graph.PIM_WARDEN_DEV_APP_ID,
-        "app_displayname": "PIM Warden (dev)",
-        "roles": sorted(roles),
-    }
-    parts = [{"alg": "none", "typ": "JWT"}, claims]
-    return (
-        ".".join(base64.urlsafe_b64encode(json.dumps(p).encode()).decode().rstrip("=") for p in parts) + "."
+    """PIM Warden's dev identity holding `roles`, minted the way graphsim's control plane does."""
+    return mint_token(
+        roles, client="PIM Warden (dev)", app_id=microsoft_graph.PIM_WARDEN_DEV_APP_ID, object_id=PRINCIPAL
     )
 
 
@@ -127,35 +116,33 @@ async def test_a_superfluous_permission_warns_without_blocking(env: dict[str, st
     assert warning.status is Status.WARN and "Directory.ReadWrite.All" in warning.detail
 
 
-class Refusing(httpx.AsyncBaseTransport):
-    """graphsim, except that one path answers Graph's 403 for a missing permission."""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport, path: str) -> None:
-        self.inner, self.path = inner, path
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if self.path in request.url.path:
-            body = {
-                "error": {
-                    "code": "Authorization_RequestDenied",
-                    "message": "Insufficient privileges to complete the operation.",
-                }
-            }
-            return httpx.Response(403, json=body, headers={"request-id": "req-403"})
-        return await self.inner.handle_async_request(request)
-
-
-async def test_a_probe_reports_graphs_exact_error_and_the_permission(
+async def test_a_probe_reports_graphs_exact_refusal_and_the_permission(
     env: dict[str, str], sim: GraphSim
 ) -> None:
-    report = await doctor(env, Refusing(asgi_transport(sim), "/auditLogs/directoryAudits"))
+    # graphsim enforces the documented permissions: without AuditLog.Read.All the audit log refuses
+    report = await doctor(env, asgi_transport(sim), [r for r in ALWAYS if r != "AuditLog.Read.All"])
     probe = by_name(report)["probe: list directory audits (drift signals, compliance)"]
     assert probe.status is Status.FAIL
     assert probe.detail.startswith(
-        "Graph 403 Authorization_RequestDenied: Insufficient privileges to complete the operation."
+        "Graph 403 Authentication_MSGraphPermissionMissing: Calling principal does "
+        "not have required MSGraph permissions AuditLog.Read.All"
     )
     assert probe.fix is not None and "AuditLog.Read.All and Directory.Read.All" in probe.fix
-    assert not report.ok
+
+
+async def test_a_pim_probe_fails_without_the_collectors_permission(
+    env: dict[str, str], sim: GraphSim
+) -> None:
+    missing = "PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup"
+    report = await doctor(env, asgi_transport(sim), [r for r in ALWAYS if r != missing])
+    checks = by_name(report)
+    assert checks[f"permission {missing}"].status is Status.FAIL
+    probe = checks["probe: list PIM assignment requests (compliance)"]
+    assert (
+        probe.status is Status.FAIL and "403" in probe.detail and "PermissionScopeNotGranted" in probe.detail
+    )
+    assert probe.fix is not None and probe.fix.startswith(f"grant {missing}:")
+    assert checks["probe: list PIM eligibility schedules (eligibility)"].status is Status.PASS
 
 
 class Failing:

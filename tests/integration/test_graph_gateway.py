@@ -22,13 +22,16 @@ from shared.graph.calls import CallRunner
 from shared.graph.client import build_graph_client
 from shared.graph.errors import PermanentGraphError, TransientGraphError
 from shared.graph.gateway import GraphGateway
+from tests.tokens import admin_headers, product_token
 
 BASE = "https://graph.local/v1.0"
 
 
 class StaticCredential:
+    """PIM Warden's token: exactly the manifest's permissions for the attribute selector."""
+
     async def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
-        return AccessToken("test-token", int(time.time()) + 3600)
+        return AccessToken(product_token(attribute=True), int(time.time()) + 3600)
 
 
 async def _no_sleep(_: float) -> None:
@@ -56,7 +59,7 @@ async def ctl(sim: GraphSim) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture
 async def raw(sim: GraphSim) -> AsyncIterator[httpx.AsyncClient]:
-    headers = {"Authorization": "Bearer t"}
+    headers = admin_headers()
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=sim), base_url=BASE, headers=headers) as c:
         yield c
 

@@ -17,8 +17,10 @@ from shared.credentials import (
     StaticTokenCredential,
     build_credential,
     dev_token,
+    manifest_roles,
 )
 from shared.engine.config import EngineConfig
+from shared.permissions.manifest import load_manifest
 from shared.settings import Settings, SettingsError
 
 LOOPBACK = {"PimWardenStorage": "UseDevelopmentStorage=true", "PIMWARDEN_CREDENTIAL": "static-dev-token",
@@ -54,7 +56,30 @@ async def test_the_credential_names_the_first_configured_service_principal() -> 
 async def test_without_a_configured_id_the_dev_id_is_named() -> None:
     credential = build_credential(Settings.from_env(LOOPBACK), {})
     assert isinstance(credential, StaticTokenCredential)
-    assert (await credential.get_token_info("https://graph.microsoft.com/.default")).token == DEV_TOKEN
+    token = (await credential.get_token_info("https://graph.microsoft.com/.default")).token
+    assert decode(token)[1]["oid"] == DEV_SERVICE_PRINCIPAL_ID
+
+
+def test_the_dev_token_holds_exactly_the_manifests_always_needed_permissions() -> None:
+    always = sorted(p.name for p in load_manifest().always())
+    assert decode(DEV_TOKEN)[1]["roles"] == always
+    assert decode(dev_token(roles=["Directory.Read.All"]))[1]["roles"] == ["Directory.Read.All"]
+
+
+async def test_the_dev_credential_adds_the_permissions_of_settings_in_use() -> None:
+    always = {p.name for p in load_manifest().always()}
+    attribute = {"PIMWARDEN_HIGH_VALUE_ATTRIBUTE": "Applications/Tier=HighValue"}
+    plain = build_credential(Settings.from_env(LOOPBACK), {})
+    selector = build_credential(Settings.from_env(LOOPBACK), attribute)
+    scope = "https://graph.microsoft.com/.default"
+    # the shipped profiles include one with protected (role-assignable) groups
+    assert set(decode((await plain.get_token(scope)).token)[1]["roles"]) == always | {
+        "RoleManagement.ReadWrite.Directory"
+    }
+    assert set(decode((await selector.get_token(scope)).token)[1]["roles"]) == always | {
+        "RoleManagement.ReadWrite.Directory", "CustomSecAttributeAssignment.Read.All"
+    }
+    assert manifest_roles({}) == tuple(p.name for p in load_manifest().always())
 
 
 def test_the_sample_settings_recognise_the_dev_callers_writes() -> None:

@@ -12,6 +12,7 @@ import httpx
 from graphsim import seeding
 from graphsim.testing import IN_PROCESS_BASE, asgi_transport
 from tests.integration.engine.simenv import eligibilities
+from tests.tokens import admin_headers
 
 from .conftest import (
     ADA,
@@ -58,7 +59,7 @@ async def activate(env: Env, group: str, user: str) -> httpx.Response:
         return await client.post(
             f"{IN_PROCESS_BASE}/identityGovernance/privilegedAccess/group/assignmentScheduleRequests",
             json=body,
-            headers={"authorization": "Bearer x", "x-graphsim-user": user, "x-graphsim-mfa": "true"},
+            headers={**admin_headers(), "x-graphsim-user": user, "x-graphsim-mfa": "true"},
         )
 
 

@@ -13,7 +13,7 @@ import httpx
 from graphsim import seeding, tenants
 from graphsim.app import GraphSim, build_app
 from graphsim.state import Tenant
-from graphsim.testing import IN_PROCESS_BASE, StaticCredential, asgi_transport
+from graphsim.testing import IN_PROCESS_BASE, asgi_transport
 from shared.domain.profiles import load_profiles
 from shared.engine.config import AttributeMatch, AttributeRef, EngineConfig
 from shared.engine.services import Services
@@ -22,6 +22,7 @@ from shared.graph.client import build_graph_client
 from shared.graph.gateway import GraphGateway
 from shared.settings import Settings, StorageSettings
 from shared.storage import StateStore
+from tests.tokens import product_credential
 
 CLINICAL = AttributeMatch(AttributeRef("Applications", "Tier"), "HighValue")
 
@@ -48,10 +49,14 @@ def demo_sim() -> GraphSim:
 
 
 def gateway_for(
-    transport: httpx.AsyncBaseTransport, *, sleep: Callable[[float], Any] = no_wait
+    transport: httpx.AsyncBaseTransport, *, sleep: Callable[[float], Any] = no_wait,
+    without: tuple[str, ...] = (),
 ) -> GraphGateway:
-    """A GraphGateway over the real msgraph-sdk, talking to `transport`."""
-    client = build_graph_client(IN_PROCESS_BASE, StaticCredential(), transport=transport)
+    """A GraphGateway over the real msgraph-sdk, talking to `transport` with PIM Warden's token: exactly
+    the manifest's permissions for the settings these tests use (the attribute selector, the shipped
+    profiles, one of which asks for protected groups), minus `without`."""
+    credential = product_credential(attribute=True, protected_groups=True, without=without)
+    client = build_graph_client(IN_PROCESS_BASE, credential, transport=transport)
     return GraphGateway(
         client, CallRunner(sleep=sleep, base_delay_s=0.01), sleep=sleep, replication_budget_s=5.0
     )

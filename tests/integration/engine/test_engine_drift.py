@@ -14,6 +14,7 @@ from graphsim.testing import IN_PROCESS_BASE, asgi_transport
 from shared.domain.ids import GroupId
 from shared.engine.run import enforce
 from shared.engine.services import Services
+from tests.tokens import admin_headers
 
 from .simenv import app_by_name, managed_groups, user_by_upn
 
@@ -25,7 +26,7 @@ Portal = Callable[[httpx.AsyncClient, GraphSim, Services, dict[str, Any], dict[s
 async def portal(sim: GraphSim) -> AsyncIterator[httpx.AsyncClient]:
     """Raw Graph calls, as an administrator in the portal would make them."""
     async with httpx.AsyncClient(
-        transport=asgi_transport(sim), base_url=IN_PROCESS_BASE, headers={"Authorization": "Bearer admin"}
+        transport=asgi_transport(sim), base_url=IN_PROCESS_BASE, headers=admin_headers()
     ) as client:
         yield client
 

@@ -34,6 +34,7 @@ from shared.graph.client import build_graph_client
 from shared.graph.gateway import GraphGateway
 from shared.graph.mapping import audit_signal
 from shared.storage import StateStore
+from tests.tokens import ADMIN_ROLES, admin_headers, product_roles
 
 from .simenv import app_by_name, make_services, managed_groups, no_wait
 
@@ -45,7 +46,8 @@ SIGNAL_ROUTES = {"servicePrincipals.delta", "groups.delta", "auditLogs.directory
 
 def app_token(oid: str, name: str) -> str:
     """An app-only token for another app (graphsim reads its claims, never its signature)."""
-    claims = {"oid": oid, "appid": "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0", "app_displayname": name}
+    claims = {"oid": oid, "appid": "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0", "app_displayname": name,
+              "roles": ADMIN_ROLES}
     body = base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
     return f"{dev_token(oid).split('.')[0]}.{body}."
 
@@ -58,7 +60,9 @@ def raw_graph(sim: GraphSim, headers: dict[str, str]) -> httpx.AsyncClient:
 def engine(sim: GraphSim, state_store: StateStore, azurite: str) -> Services:
     """Engine services whose Graph calls carry PIM Warden's own (dev) token, and which know their id."""
     client = build_graph_client(
-        IN_PROCESS_BASE, StaticTokenCredential(dev_token(OWN)), transport=asgi_transport(sim)
+        IN_PROCESS_BASE,
+        StaticTokenCredential(dev_token(OWN, product_roles(attribute=True, protected_groups=True))),
+        transport=asgi_transport(sim),
     )
     graph = GraphGateway(client, CallRunner(sleep=no_wait, base_delay_s=0.01), sleep=no_wait,
                          replication_budget_s=5.0)
@@ -79,7 +83,8 @@ async def other_app(sim: GraphSim) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 async def as_warden(sim: GraphSim) -> AsyncIterator[httpx.AsyncClient]:
     """Raw Graph calls made with PIM Warden's own identity (a script borrowing it, a second instance)."""
-    headers = {"Authorization": f"Bearer {dev_token(OWN)}"}
+    roles = product_roles(attribute=True, protected_groups=True)
+    headers = {"Authorization": f"Bearer {dev_token(OWN, roles)}"}
     async with raw_graph(sim, headers) as c:
         yield c
 
@@ -166,7 +171,7 @@ async def test_a_service_principal_change_the_last_reconcile_did_not_leave_is_re
 @pytest.fixture
 async def portal_admin(sim: GraphSim) -> AsyncIterator[httpx.AsyncClient]:
     """Raw Graph calls as a portal administrator (graphsim's opaque-token caller)."""
-    headers = {"Authorization": "Bearer admin"}
+    headers = admin_headers()
     async with raw_graph(sim, headers) as c:
         yield c
 

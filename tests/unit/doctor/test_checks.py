@@ -50,10 +50,10 @@ def test_budget_must_end_before_the_host_timeout(budget: int, status: Status) ->
 def test_exact_roles_pass_missing_fail_each_superfluous_warns() -> None:
     assert [c.status for c in checks.roles_checks(claims(ALWAYS), MANIFEST, frozenset())] == [Status.PASS]
     missing = checks.roles_checks(
-        claims(ALWAYS - {"User.Read.All", "Group.ReadWrite.All"}), MANIFEST, frozenset()
+        claims(ALWAYS - {"Directory.Read.All", "Group.ReadWrite.All"}), MANIFEST, frozenset()
     )
     assert {c.name for c in missing if c.status is Status.FAIL} == {
-        "permission User.Read.All",
+        "permission Directory.Read.All",
         "permission Group.ReadWrite.All",
     }
     extra = checks.roles_checks(claims(ALWAYS | {"Mail.Read"}), MANIFEST, frozenset())

@@ -9,6 +9,7 @@ from shared.graph.errors import (
     GraphError,
     NotFoundError,
     PermanentGraphError,
+    PermissionMissingError,
     ThrottledError,
     TransientGraphError,
     classify,
@@ -47,12 +48,27 @@ CASES = [
         'The following policy rules failed: ["ExpirationRule"]',
         PermanentGraphError,
     ),
+    # Each API family's answer to a missing application permission (graphsim/README.md, Permissions).
     (
         403,
         "Authorization_RequestDenied",
         "Insufficient privileges to complete the operation.",
-        PermanentGraphError,
+        PermissionMissingError,
     ),
+    (
+        403,
+        "Authentication_MSGraphPermissionMissing",
+        "Calling principal does not have required MSGraph permissions AuditLog.Read.All",
+        PermissionMissingError,
+    ),
+    (
+        403,
+        "UnknownError",
+        '{"errorCode":"PermissionScopeNotGranted","message":"Authorization failed due to missing permission '
+        'scope PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup.","instanceAnnotations":[]}',
+        PermissionMissingError,
+    ),
+    (403, "Forbidden", "Some other refusal.", PermanentGraphError),
 ]
 
 
@@ -66,3 +82,12 @@ def test_classify(status: int, code: str, message: str, expected: type[GraphErro
 def test_throttled_keeps_retry_after() -> None:
     error = classify(429, "TooManyRequests", "", retry_after_s=2.128)
     assert isinstance(error, ThrottledError) and error.retry_after_s == 2.128
+
+
+def test_a_permission_refusal_names_the_call_and_what_to_grant() -> None:
+    error = classify(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
+    assert isinstance(error, PermissionMissingError) and isinstance(error, PermanentGraphError)
+    named = error.naming("GET /users/{user-id}", ("Directory.Read.All",))
+    assert named.permissions == ("Directory.Read.All",) and named.status == 403
+    assert str(named).startswith("permission missing for GET /users/{user-id}: grant Directory.Read.All")
+    assert "Authorization_RequestDenied" in str(named)

@@ -18,8 +18,8 @@ def test_nothing_held_everything_always_needed_is_added() -> None:
 
 
 def test_held_ids_match_case_insensitively_and_the_rest_is_added() -> None:
-    plan = plan_grants(MANIFEST, frozenset(), held("User.Read.All", "AuditLog.Read.All"))
-    assert {p.name for p in plan.present} == {"User.Read.All", "AuditLog.Read.All"}
+    plan = plan_grants(MANIFEST, frozenset(), held("Directory.Read.All", "AuditLog.Read.All"))
+    assert {p.name for p in plan.present} == {"Directory.Read.All", "AuditLog.Read.All"}
     assert len(plan.to_add) == len(MANIFEST.always()) - 2
 
 

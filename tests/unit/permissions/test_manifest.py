@@ -13,7 +13,6 @@ from shared.permissions.manifest import MANIFEST_PATH, Need, Option, load_manife
 # Application app role ids as listed in microsoftgraph/microsoft-graph-docs-contrib
 # concepts/permissions-reference.md ("All permissions and IDs", include concepts/includes/permissions-ids.md).
 PERMISSIONS_REFERENCE_IDS = {
-    "Application.Read.All": "9a5d68dd-52b0-4cc2-bd40-abcf44ac3a30",
     "Application.ReadWrite.All": "1bfefb4e-e0b5-418b-a88f-73c46d2cc8e9",
     "AppRoleAssignment.ReadWrite.All": "06b708a9-e830-4db3-a914-8e69da51d44f",
     "AuditLog.Read.All": "b0afded3-3588-46d8-8b3d-9842eff778da",
@@ -21,7 +20,6 @@ PERMISSIONS_REFERENCE_IDS = {
     "Directory.Read.All": "7ab1d382-f21e-4acd-a863-ba3e13f7da61",
     "Group.ReadWrite.All": "62a82d76-70ea-41e2-9197-370581804d09",
     "RoleManagement.ReadWrite.Directory": "9e3f62cf-ca93-4989-b6ce-bf83c28f9fe8",
-    "User.Read.All": "df021288-bdef-4463-88db-98f22de89214",
 }
 # Newer than the reference revision read: these ids are the appRoles of the Microsoft Graph service
 # principal (its published "Id" per permission), agreeing across independent dumps.
