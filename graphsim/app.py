@@ -99,7 +99,7 @@ class GraphSim:
             extra = self.faults.before(req, name) if name != "$batch" else {}
             resp = route.handler(_with_params(req, params))
             if self.check_permissions:
-                resp = permissions.redact(route, roles, resp)
+                resp = permissions.redact(route, req, roles, resp)
             if name != "$batch" and self.faults.lose_response(req):
                 raise unavailable(self.faults.rng)
             resp.headers.update(extra)

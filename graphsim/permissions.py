@@ -284,23 +284,29 @@ def refusal(rule: Rule, roles: frozenset[str]) -> GraphError:
     )
 
 
-def redact(route: Route, roles: frozenset[str], resp: SimResponse) -> SimResponse:
+def redact(route: Route, req: SimRequest, roles: frozenset[str], resp: SimResponse) -> SimResponse:
     """Selected customSecurityAttributes come back null, not refused, without an attribute-reading
     permission; with one, an object without attributes shows `{}` (so null always means "hidden").
-    The stored objects are never touched: the answer gets copies."""
+    (Delta answers carry no attributes, as graphsim's delta never did.) The stored objects are never
+    touched: the answer gets copies."""
     if "/servicePrincipals" not in route.template or not isinstance(resp.body, dict):
         return resp
     shown = bool(roles & CSA_READERS)
+    selected = "delta" not in route.template and CUSTOM_SECURITY_ATTRIBUTES.lower() in _select(req)
     body = resp.body
     if isinstance(body.get("value"), list):
-        body = {**body, "value": [_attributes(item, shown) for item in body["value"]]}
+        body = {**body, "value": [_attributes(item, shown, selected) for item in body["value"]]}
     else:
-        body = _attributes(body, shown)
+        body = _attributes(body, shown, selected)
     return SimResponse(resp.status, body, resp.headers)
 
 
-def _attributes(item: Any, shown: bool) -> Any:
-    if not isinstance(item, dict) or CUSTOM_SECURITY_ATTRIBUTES not in item:
+def _select(req: SimRequest) -> set[str]:
+    return {name.strip().lower() for name in req.params.get("$select", "").split(",")}
+
+
+def _attributes(item: Any, shown: bool, selected: bool) -> Any:
+    if not isinstance(item, dict) or not (selected or CUSTOM_SECURITY_ATTRIBUTES in item):
         return item
-    value = item[CUSTOM_SECURITY_ATTRIBUTES]
+    value = item.get(CUSTOM_SECURITY_ATTRIBUTES)
     return {**item, CUSTOM_SECURITY_ATTRIBUTES: (value if value is not None else {}) if shown else None}

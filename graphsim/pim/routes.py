@@ -1,6 +1,6 @@
 """URL table and (de)serialising for PIM for Groups and role management policies: no business logic.
 
-Simulator headers (a real token would carry these claims; graphsim accepts any token):
+Simulator headers (a real delegated token would carry these claims; graphsim authorizes on `roles`):
   x-graphsim-user: object id of the caller (createdBy, audit initiatedBy, approver)
   x-graphsim-mfa: true    the caller has completed MFA (needed when MultiFactorAuthentication is on)
   x-graphsim-acrs: c1,c2  authentication context claims the caller satisfies

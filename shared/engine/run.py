@@ -154,7 +154,9 @@ async def _enforce(
             log.error("enforcement blocked: %s", error)
             summary.blocked, summary.blocked_permissions = str(error), error.permissions
             if not dry_run:
-                await save_permission_status(services.store.cursors, summary.permission_status(now))
+                await save_permission_status(
+                    services.store.cursors, summary.permission_status(now), complete=False
+                )
             return
     schedule = DueSchedule(services.store.cursors)
     if not dry_run and targets and only_app is None:
@@ -165,8 +167,9 @@ async def _enforce(
     summary.not_reached = len(targets) - len(summary.results)
     if not dry_run:
         await _finish(services, schedule, summary, now, complete=summary.not_reached == 0)
-        if only_app is None:
-            await save_permission_status(services.store.cursors, summary.permission_status(now))
+        complete = summary.full and summary.not_reached == 0 and only_app is None
+        status = summary.permission_status(now)
+        await save_permission_status(services.store.cursors, status, complete=complete)
     for result in summary.results:
         if result.missing_permissions:
             log.error("reconcile of %s refused: %s", result.service_principal_id, result.error)

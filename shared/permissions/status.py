@@ -1,8 +1,8 @@
 """The last known permission problems of enforcement, kept in state storage so health can show them.
 
 Why stored: a run that was refused by Graph for a missing permission, or whose attribute selector saw
-only hidden attributes, must not be a log line nobody reads. Each enforcement run replaces the record
-(or removes it when the run had no such problem); `GET /api/health` reports it.
+only hidden attributes, must not be a log line nobody reads. Runs add to the record; a full round
+with no such problem clears it; `GET /api/health` reports it.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from shared.storage import ConcurrencyError, Cursor, CursorRepo
 from shared.storage.errors import AlreadyExistsError
 
 PERMISSION_STATUS = "permission-status"
+MAX_ENTRIES = 50  # per list: the record stays small however many apps were refused
 
 
 @dataclass(frozen=True)
@@ -42,23 +43,42 @@ class PermissionStatus:
         }
 
 
-async def save(cursors: CursorRepo, status: PermissionStatus) -> None:
-    """Replace the stored status (remove it when all is well); a concurrent writer's record wins."""
+async def save(cursors: CursorRepo, status: PermissionStatus, *, complete: bool) -> None:
+    """Record a run's permission problems. A `complete` run (a full round over every managed app)
+    replaces the record, and clears it when all was well; any other run adds its problems to it, so
+    an app refused once stays visible until a full round succeeds for it. A concurrent writer wins."""
+    current = await cursors.find(PERMISSION_STATUS)
+    if not complete and current is not None:
+        status = _merged(_decode(current), status)
     if status.ok:
-        await cursors.delete(PERMISSION_STATUS)
+        if current is not None:
+            await cursors.delete(PERMISSION_STATUS)
         return
     value = json.dumps({k: v for k, v in status.as_dict().items() if k not in ("ok", "at")})
-    current = await cursors.find(PERMISSION_STATUS)
     cursor = Cursor(PERMISSION_STATUS, value, status.at, current.etag if current else None)
     with contextlib.suppress(ConcurrencyError, AlreadyExistsError):
         await cursors.put(cursor)
 
 
+def _merged(old: PermissionStatus, new: PermissionStatus) -> PermissionStatus:
+    def union(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(sorted(set(a) | set(b)))[:MAX_ENTRIES]
+
+    return PermissionStatus(
+        at=new.at if not new.ok else old.at,
+        missing=union(old.missing, new.missing),
+        refused=union(old.refused, new.refused),
+        warnings=union(old.warnings, new.warnings),
+    )
+
+
 async def load(cursors: CursorRepo) -> PermissionStatus | None:
-    """The stored status, or None when the last run had no permission problem."""
+    """The stored status, or None when no permission problem is on record."""
     cursor = await cursors.find(PERMISSION_STATUS)
-    if cursor is None:
-        return None
+    return _decode(cursor) if cursor is not None else None
+
+
+def _decode(cursor: Cursor) -> PermissionStatus:
     data = json.loads(cursor.value or "{}")
     return PermissionStatus(
         at=cursor.updated_at,

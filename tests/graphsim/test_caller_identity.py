@@ -1,5 +1,5 @@
 """Who made a change: directory audit `initiatedBy` names the app a JWT bearer token names (claims read
-without checking the signature, as graphsim accepts any token), the fixed app for an opaque token,
+without checking the signature), the fixed app for an opaque token,
 and the delegated user of `x-graphsim-user` for PIM requests, as before."""
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import AsyncIterator, Iterable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -238,3 +239,11 @@ async def test_control_plane_mints_app_only_tokens(ctl: httpx.AsyncClient, sim: 
 )
 async def test_bad_token_requests_are_400(ctl: httpx.AsyncClient, body: Any) -> None:
     assert_graph_error(await ctl.post("/tokens", json=body), 400, "BadRequest")
+
+
+def test_the_readme_table_lists_every_rule_as_the_code_has_it() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "graphsim" / "README.md").read_text(encoding="utf-8")
+    for (method, template), rule in RULES.items():
+        options = " or ".join(" + ".join(sorted(option)) for option in rule.accepted)
+        accepted = options or "none (delegated only)"
+        assert f"| `{method} {template}` | {accepted} | `{rule.doc}` |" in readme, (method, template)
