@@ -236,7 +236,7 @@ RULES: dict[tuple[str, str], Rule] = {
         "unifiedrolemanagementpolicyrule-update.md", _POLICY_WRITE, Family.PIM
     ),
 }
-UNAUTHORIZED = frozenset({"$batch"})  # each inner request meets its own rule
+NEEDS_NO_RULE = frozenset({"$batch"})  # no permission of its own: each inner request meets its rule
 
 
 def rule_for(route: Route) -> Rule | None:
@@ -247,7 +247,7 @@ def rule_for(route: Route) -> Rule | None:
 
 def authorize(route: Route, req: SimRequest, roles: frozenset[str]) -> None:
     """Raise Graph's refusal unless `roles` satisfy the route's documented permissions."""
-    if route.template.strip("/") in UNAUTHORIZED:
+    if route.template.strip("/") in NEEDS_NO_RULE:
         return
     rule = rule_for(route)
     if rule is None:
