@@ -26,6 +26,7 @@ from azure.functions.timer import TimerRequest
 
 from devstack.azurite import Azurite
 from devstack.demo_client import DemoClient, DemoFailure, expect, graph_error
+from devstack.demo_preflight import preflight
 from devstack.demo_trail import print_trail
 from devstack.graphsim_server import GraphsimServer
 from devstack.stack import local_environment
@@ -181,6 +182,8 @@ async def run_demo(graph_root: str) -> None:
     services = build_services()
     try:
         await client.sync_clock()  # graphsim's clock only moves when told: start it at the wall clock
+        heading("0. Permissions: an admin grants PIM Warden's identity the manifest; the preflight")
+        await preflight(graph_root)
         await onboard(services)
         await drift_repair(client)
         await access_story(services, client)

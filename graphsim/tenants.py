@@ -15,7 +15,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from graphsim import seeding
+from graphsim import microsoft_graph, seeding
 from graphsim.state import Tenant
 
 PRIVATE_ACCESS_TAGS = [
@@ -128,6 +128,8 @@ def demo() -> dict[str, Any]:
         _user(rng, "Break", "Glass", f"breakglass@{domain}", jobTitle="Emergency access"),
         _user(rng, "Gus", "Guest", f"gus_fabrikam.com#EXT#@{domain}", userType="Guest"),
     ]
+    # Microsoft Graph itself (the resource of application permissions) and PIM Warden's own identity.
+    apps += [microsoft_graph.service_principal(), microsoft_graph.pim_warden_dev_identity()]
     return {"users": users, "servicePrincipals": apps + _never_managed(rng)}
 
 

@@ -27,7 +27,7 @@ from azure.core.credentials import AccessToken, AccessTokenInfo
 from azure.core.credentials_async import AsyncTokenCredential
 from azure.identity.aio import DefaultAzureCredential
 
-from shared.permissions.manifest import load_manifest
+from shared.permissions.manifest import load_manifest, options_in_use
 from shared.settings import CredentialKind, Settings
 from shared.url_rules import is_loopback_url
 
@@ -40,19 +40,13 @@ SERVICE_PRINCIPAL_SETTING = "PIMWARDEN_SERVICE_PRINCIPAL_ID"
 _LIFETIME_SECONDS = 3600
 
 
-PROTECTED_GROUPS_SETTING = "profile.groupRoleAssignable"  # the manifest's name for profiles' protected groups
-
-
 def manifest_roles(
     env: Mapping[str, str] | None = None, *, protected_groups: bool = False
 ) -> tuple[str, ...]:
-    """The manifest's always-needed permissions, plus each setting-gated one whose setting is on: an app
-    setting set in `env`, or `protected_groups` when a profile asks for role-assignable groups."""
-    env = {} if env is None else env
-    on = {name for name, value in env.items() if value.strip()}
-    if protected_groups:
-        on.add(PROTECTED_GROUPS_SETTING)
-    return tuple(p.name for p in load_manifest().permissions if p.setting is None or p.setting in on)
+    """The manifest's always-needed permissions, plus each optional one whose feature is in use: an
+    attribute setting set in `env`, or `protected_groups` when a profile asks for role-assignable groups."""
+    options = options_in_use({} if env is None else env, protected_groups=protected_groups)
+    return tuple(p.name for p in load_manifest().needed(options))
 
 
 def dev_token(

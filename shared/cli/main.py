@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from shared import runtime
+from shared.cli import doctor as doctor_cli
+from shared.cli import permissions as permissions_cli
 from shared.cli import render
 from shared.cli import report as compliance_cli
 from shared.cli.env import apply_environment, cli_environment
@@ -43,6 +45,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--as", dest="operator", default=None, help="operator name for the audit trail")
     sub = p.add_subparsers(dest="command", required=True)
     compliance_cli.register(sub)
+    doctor_cli.register(sub)
+    permissions_cli.register(sub)
     plan = sub.add_parser("plan", help="dry run: what would change and why (writes nothing)")
     plan.add_argument("--app", help="only this service principal (object id)")
     plan.add_argument("--json", action="store_true", help="machine-readable output")
@@ -80,7 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     apply_environment(cli_environment())
     try:
         return asyncio.run(_run(args))
-    except (SettingsError, UsageError, ValueError) as error:
+    except (SettingsError, UsageError, ValueError, permissions_cli.PermissionsError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_ERROR
     except Exception as error:  # storage or Graph unusable: one clear line, not a traceback
@@ -89,6 +93,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def _run(args: argparse.Namespace) -> int:
+    if args.command in STANDALONE:  # these check the deployment itself: they must run with bad settings
+        try:
+            return await STANDALONE[args.command](args)
+        finally:
+            await runtime.aclose()
     services = build_services()
     try:
         return await COMMANDS[args.command](services, args)
@@ -204,3 +213,4 @@ COMMANDS = {
     "revoke": cmd_revoke, "register": cmd_register, "deregister": cmd_deregister,
     **compliance_cli.COMMANDS,
 }
+STANDALONE = {**doctor_cli.COMMANDS, **permissions_cli.COMMANDS}

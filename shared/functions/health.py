@@ -18,6 +18,8 @@ import azure.functions as func
 from azure.core.exceptions import HttpResponseError
 
 from shared import __version__, runtime
+from shared.api import preflight
+from shared.api.http import flag, handle, headers_of
 from shared.settings import SettingsError
 
 bp = func.Blueprint()  # type: ignore[no-untyped-call]
@@ -26,7 +28,9 @@ STORAGE_TIMEOUT_SECONDS = 3.0
 
 @bp.route(route="health", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 async def health(req: func.HttpRequest) -> func.HttpResponse:
-    """Answer 200 with the report when healthy, 503 otherwise."""
+    """Answer 200 with the report when healthy, 503 otherwise (`?deep=true`: the preflight, reader role)."""
+    if flag(req, "deep"):
+        return await handle(lambda api: preflight.deep_health(api, headers_of(req)))
     report = await health_report()
     return func.HttpResponse(json.dumps(report, indent=2), status_code=200 if report["healthy"] else 503,
                              mimetype="application/json")

@@ -6,6 +6,7 @@ with `await store.close()`. Tables are named `{prefix}{suffix}` (see TABLES).
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from azure.core.credentials_async import AsyncTokenCredential
@@ -86,6 +87,12 @@ class StateStore:
         name = self.prefix + "apps"
         async for _ in self._service.query_tables("TableName eq @name", parameters={"name": name}):
             break
+
+    async def probe_write(self) -> None:
+        """Write a probe entity and remove it again (the preflight's "storage is writable" check)."""
+        table, key = self._tables["cursors"], f"probe-{uuid.uuid4().hex}"
+        await table.create("preflight", key, {"purpose": "preflight write check"})
+        await table.delete("preflight", key)
 
     async def delete_tables(self) -> None:
         """Drop every table of this prefix (tests and teardown)."""
