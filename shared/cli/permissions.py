@@ -26,7 +26,8 @@ from shared.graph.errors import NotFoundError
 from shared.permissions.claims import read_claims
 from shared.permissions.grants import GrantPlan, HeldRole, plan_grants, removal_hint
 from shared.permissions.manifest import MICROSOFT_GRAPH_APP_ID, Manifest, Option, load_manifest
-from shared.settings import DEFAULT_GRAPH_BASE_URL, is_loopback_url
+from shared.settings import DEFAULT_GRAPH_BASE_URL
+from shared.url_rules import is_loopback_url
 
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 # The loopback-only admin of `--credential dev-admin` (an app of its own: never PIM Warden's identity).

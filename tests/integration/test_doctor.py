@@ -18,7 +18,7 @@ from devstack.azurite import ACCOUNT, ACCOUNT_KEY, connection_string
 from graphsim import microsoft_graph, seeding, tenants
 from graphsim.app import GraphSim, build_app
 from graphsim.state import Tenant
-from graphsim.testing import IN_PROCESS_BASE, asgi_transport, free_port, mint_token
+from graphsim.testing import asgi_transport, free_port, mint_token
 from shared.credentials import StaticTokenCredential
 from shared.doctor.results import Report, Status
 from shared.doctor.run import run_doctor
@@ -51,7 +51,8 @@ async def env(azurite: str) -> AsyncIterator[dict[str, str]]:
     prefix = f"t{uuid.uuid4().hex[:16]}"
     yield {
         "PimWardenStorage": azurite,
-        "PIMWARDEN_GRAPH_BASE_URL": IN_PROCESS_BASE,
+        # loopback: the settings accept only Graph hosts or loopback; the ASGI transport ignores the host
+        "PIMWARDEN_GRAPH_BASE_URL": "http://127.0.0.1/v1.0",
         "PIMWARDEN_TABLE_PREFIX": prefix,
     }
     store = StateStore.from_connection_string(azurite, prefix)
