@@ -9,7 +9,8 @@
   same budget, then gives up as ReplicationTimeout (transient: the app is retried on the next tick;
   the planner records no drift for policies it could not read).
 * The first policy-rule update onboards a group to PIM and changes its policy ids: after the first
-  write to a group's policies they are read again; a stale id (404) is re-read once and retried.
+  write to a group's policies they are read again; a 404 on a policy id means the id is stale (also
+  when the onboarding write's answer was lost and its retry met the new ids): re-read at once, retried.
 * Given the whole plan (`pending`), every rule correction of one policy goes out in ONE request
   (`PATCH /policies/roleManagementPolicies/{id}` with its rules) : one write
   instead of one per rule, which is what Graph's write budget (3,000 per 150 s) makes matter.
@@ -144,7 +145,9 @@ class Executor:
         try:
             await self._patch_rules(policy_id, batch)
         except NotFoundError:
-            # The id went stale (the group was onboarded since we read it): read again, once.
+            # A 404 on a policy id means the id went stale: the group was onboarded since it was read
+            # (maybe by an earlier attempt whose answer was lost), and PIM gave it new policy ids.
+            # Read them again at once; waiting would not bring the old id back.
             self.fresh.pop(gid, None)
             self.written.add(gid)
             policy_id = await self._policy_id(gid, action.access_id, None)

@@ -57,6 +57,7 @@ class AppResult:
     error: str | None = None
     due: datetime | None = None
     missing_permissions: tuple[str, ...] = ()  # what to grant when Graph refused for a permission
+    applied: int = 0  # actions this run carried out (a failed app may have made some before failing)
 
     @property
     def drifted(self) -> bool:
@@ -223,13 +224,16 @@ async def _apply(
         services.graph, observed, on_group, services.sleep, services.config.replication_wait_seconds,
         pending=plan.actions,
     )
+    applied = 0
     for action in plan.actions:
         await keep()
         try:
             outcome = await executor.apply(action)
         except GraphError as error:
             await _record_action(services, sp_id, action, observed, cause, f"failed: {error}")
-            return await _graph_failure(services, sp_id, sp, None, error, now, False, plan)
+            failed = await _graph_failure(services, sp_id, sp, None, error, now, False, plan)
+            return replace(failed, applied=applied)
+        applied += outcome == "applied"
         await _record_action(
             services, sp_id, action, observed, cause, outcome, executor.pim_requests.get(id(action))
         )
@@ -253,7 +257,8 @@ async def _apply(
             sp_fingerprint=service_principal_fingerprint(left) if left else "",
         ),
     )
-    return AppResult(sp_id, Outcome.CHANGED if plan.actions else Outcome.UNCHANGED, plan, due=due)
+    outcome = Outcome.CHANGED if applied else Outcome.UNCHANGED
+    return AppResult(sp_id, outcome, plan, due=due, applied=applied)
 
 
 def _as_left(sp: ServicePrincipal | None, plan: Plan) -> ServicePrincipal | None:

@@ -16,6 +16,7 @@ from shared.domain.model import (
     ObservedGroup,
     ServicePrincipal,
 )
+from shared.domain.times import format_graph_time
 from shared.engine.ports import (
     AuditSignal,
     DeltaTokenExpired,
@@ -32,9 +33,6 @@ from shared.graph.errors import GraphError, NotFoundError
 _EXPIRED_CODES = frozenset({"syncStateNotFound", "resyncRequired", "syncStateInvalid"})
 _USER_SELECT = ["id", "userPrincipalName", "userType", "accountEnabled"]
 
-
-def _iso(value: datetime) -> str:
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class GraphReads(GraphBase):
@@ -111,7 +109,10 @@ class GraphReads(GraphBase):
         # $filter datetimes are whole seconds here: round `until` UP, or entries stamped within the
         # current second (Graph keeps fractions) would fall outside the window until the next tick.
         ceiling = until.replace(microsecond=0) + (timedelta(seconds=1) if until.microsecond else timedelta(0))
-        text = f"activityDateTime ge {_iso(since)} and activityDateTime le {_iso(ceiling)}"
+        text = (
+            f"activityDateTime ge {format_graph_time(since)} "
+            f"and activityDateTime le {format_graph_time(ceiling)}"
+        )
         items = await self._list(self.client.audit_logs.directory_audits, filter=text)
         return [mapping.audit_signal(item) for item in items]
 
@@ -130,6 +131,28 @@ class GraphReads(GraphBase):
         except NotFoundError:
             return None
         return await self._with_members(data)
+
+    async def get_group(self, group_id: GroupId) -> ObservedGroup | None:
+        """The group with this id, members and owners included; None when not (yet) visible."""
+        try:
+            data = await self._get(self.client.groups.by_group_id(group_id))
+        except NotFoundError:
+            return None
+        return await self._with_members(data)
+
+    async def group_unique_names(self, group_ids: Sequence[GroupId]) -> dict[GroupId, str]:
+        """The uniqueName of each of these groups that exists and has one (read together, batched)."""
+
+        async def one(group_id: GroupId) -> tuple[GroupId, str]:
+            builder = self.client.groups.by_group_id(group_id)
+            try:
+                data = await self._get(builder, select=["id", "uniqueName"])
+            except NotFoundError:
+                return group_id, ""
+            return group_id, str(data.get("uniqueName") or "")
+
+        found = await asyncio.gather(*(one(group_id) for group_id in group_ids))
+        return {group_id: name for group_id, name in found if name}
 
     async def group_policies(self, group_id: GroupId) -> GroupPolicies:
         """The group's member and owner policies, rules expanded."""

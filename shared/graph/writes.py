@@ -15,6 +15,7 @@ from shared.domain.ids import (
     ServicePrincipalId,
 )
 from shared.domain.model import AccessId, JsonObject, ObservedGroup, TicketInfo
+from shared.domain.times import format_graph_time
 from shared.engine.ports import ScheduleRequestResult
 from shared.graph import mapping
 from shared.graph.base import GraphBase
@@ -23,9 +24,6 @@ from shared.graph.errors import ConflictError, NotFoundError, PermanentGraphErro
 # adminRemove of something PIM no longer has: the removal already happened.
 _ALREADY_GONE = frozenset({"RoleAssignmentDoesNotExist"})
 
-
-def _iso(value: datetime) -> str:
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class GraphWrites(GraphBase):
@@ -83,7 +81,9 @@ class GraphWrites(GraphBase):
         builder = self.client.policies.role_management_policies.by_unified_role_management_policy_id(
             policy_id
         ).rules.by_unified_role_management_policy_rule_id(rule_id)
-        await self._when_visible(lambda: self._write("PATCH", builder, dict(body)))
+        # No replication wait on 404: a policy id that is not found is stale (onboarding replaced it);
+        # the executor reads the ids again at once.
+        await self._write("PATCH", builder, dict(body))
 
     async def patch_policy_rules(self, policy_id: PolicyId, bodies: list[JsonObject]) -> None:
         """PATCH several rules of one policy in one request (`PATCH /policies/roleManagementPolicies/{id}`
@@ -95,7 +95,7 @@ class GraphWrites(GraphBase):
             policy_id
         )
         body = {"rules": [dict(rule) for rule in bodies]}
-        await self._when_visible(lambda: self._write("PATCH", builder, body))
+        await self._write("PATCH", builder, body)
 
     async def assign_group_to_app(
         self, sp_id: ServicePrincipalId, group_id: GroupId, app_role_id: AppRoleId
@@ -182,10 +182,12 @@ def _eligibility_body(
         "justification": justification or "Managed by PIM Warden",
     }
     if action != "adminRemove":
-        expiration: dict[str, Any] = (
-            {"type": "afterDateTime", "endDateTime": _iso(end)} if end else {"type": "noExpiration"}
-        )
-        body["scheduleInfo"] = {"expiration": expiration} | ({"startDateTime": _iso(start)} if start else {})
+        expiration: dict[str, Any] = {"type": "noExpiration"}
+        if end:
+            expiration = {"type": "afterDateTime", "endDateTime": format_graph_time(end)}
+        body["scheduleInfo"] = {"expiration": expiration}
+        if start:
+            body["scheduleInfo"]["startDateTime"] = format_graph_time(start)
     if ticket is not None:
         body["ticketInfo"] = {"ticketNumber": ticket.number, "ticketSystem": ticket.system}
     return body
