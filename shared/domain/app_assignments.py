@@ -58,12 +58,12 @@ def plan_app_assignments(desired: DesiredApp, observed: ObservedApp, plan: PlanB
         subject = f"{assignment.principal_type} {assignment.principal_id} (app role {assignment.app_role_id})"
         if assignment.principal_id in desired.protected_principals:
             plan.notices.append(f"direct assignment of protected principal kept: {subject}")
-        elif assignment.principal_id in ours:
-            _remove_second_path(desired, assignment, subject, ours[assignment.principal_id], plan)
         elif assignment.principal_type not in REMOVABLE_PRINCIPAL_TYPES:
             # an application permission (a daemon's, PIM Warden's own): no group can hold one, so PIM
             # could never give it back
             plan.notices.append(f"application permission kept (never removed): {subject}")
+        elif assignment.principal_id in ours:
+            _remove_second_path(desired, assignment, subject, ours[assignment.principal_id], plan)
         elif assignment.app_role_id in guarded:
             _direct(desired, assignment, subject, plan)
         # else: a role no group guards (an application permission, a role the profile leaves out):

@@ -180,9 +180,13 @@ def scenarios(draw: st.DrawFn) -> tuple[DesiredApp, ObservedApp]:
         {r.app_role_id for r in desired.roles} | set(draw(st.lists(st.sampled_from([ROLE_ADMIN]))))
     )
     roles = {role_id: draw(observed_roles(desired, role_id)) for role_id in role_ids}
-    principals = PEOPLE + [PrincipalId(seen.group.id) for seen in roles.values() if seen.group]
+    groups = {PrincipalId(seen.group.id) for seen in roles.values() if seen.group}
+    principals = PEOPLE + sorted(groups)
     assignments = tuple(
-        AppRoleAssignment(AppRoleAssignmentId(f"ara{i}"), p, kind, r, SP_ID)
+        # a group's assignment is typed Group, as Graph types it; anyone else's may be of any type
+        AppRoleAssignment(
+            AppRoleAssignmentId(f"ara{i}"), p, PrincipalType.GROUP if p in groups else kind, r, SP_ID
+        )
         for i, (p, r, kind) in enumerate(
             draw(
                 st.lists(
