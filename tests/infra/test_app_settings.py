@@ -32,6 +32,10 @@ HOST_SETTINGS = {
     "AzureWebJobsStorage__tableServiceUri",
     "APPLICATIONINSIGHTS_CONNECTION_STRING",
     "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
+    # Read by the Python worker: it configures the Azure Monitor OpenTelemetry distro (Functions
+    # "Use OpenTelemetry with Azure Functions"; azure-functions-python-worker).
+    "PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY",
+    "PYTHON_ENABLE_OPENTELEMETRY",
 }
 # "Flex Consumption plan deprecations", App settings reference for Azure Functions (2025-12).
 FLEX_DEPRECATED_SETTINGS = {
