@@ -31,6 +31,7 @@ from shared.engine.signals import service_principal_fingerprint
 from shared.graph.errors import GraphError, TransientGraphError
 from shared.storage import AppStatus, LeaseLostError, ManagedApp
 from shared.storage.leases import Lease
+from shared.telemetry.tracing import annotate
 
 PERMANENT_RETRY = timedelta(hours=1)
 
@@ -151,6 +152,7 @@ async def _reconcile(
         profile = services.profiles.get(verdict.profile if verdict else (record.profile if record else None))
     except ProfileError as error:
         return await _fail(services, sp_id, sp, record, str(error), now, dry_run)
+    annotate(profile=profile.name)
     grants = [to_domain(g) for g in await store.grants.list_open(sp_id)]
     desired = _desired(services, sp_id, sp, profile, grants, verdict, now)
     try:
@@ -214,7 +216,8 @@ async def _apply(
         services.graph, observed, on_group, services.sleep, services.config.replication_wait_seconds,
         pending=plan.actions,
     )
-    for action in plan.actions:
+    for applied, action in enumerate(plan.actions):
+        annotate(actions_applied=applied)
         await keep()
         try:
             outcome = await executor.apply(action)
@@ -224,6 +227,7 @@ async def _apply(
         await _record_action(
             services, sp_id, action, observed, cause, outcome, executor.pim_requests.get(id(action))
         )
+    annotate(actions_applied=len(plan.actions))
     groups = {str(roles_by_name[u]): str(g) for u, g in executor.group_ids.items() if u in roles_by_name}
     status = _final_status(plan, verdict is not None, sp is not None)
     left = _as_left(sp, plan)

@@ -63,7 +63,7 @@ class GraphBase:
         return self.runner.stats.requests, self.runner.stats.writes
 
     async def _send(self, info: RequestInformation, *, write: bool = False) -> dict[str, Any]:
-        return await self.runner.run(lambda: send_json(self._adapter, info), write=write)
+        return await self.runner.run(lambda: send_json(self._adapter, info), write=write, request=info)
 
     async def _get(
         self, builder: Any, *, headers: dict[str, str] | None = None, **odata: Any
