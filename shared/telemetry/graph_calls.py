@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from opentelemetry.trace import SpanKind
 
 from shared.telemetry import metrics
-from shared.telemetry.tracing import span
+from shared.telemetry.tracing import AttributeValue, span
 
 GRAPH_HOST = "graph.microsoft.com"
 
@@ -28,8 +28,13 @@ def graph_span(method: str, path: str, *, write: bool) -> Iterator[GraphCall]:
     """A client span `GET /groups/{id}/members` around every attempt; counts requests and outcomes."""
     call = GraphCall()
     name = f"{method} {path}" if method else "graph"
-    attributes = {
-        "http.request.method": method or "_OTHER", "url.template": path, "server.address": GRAPH_HOST
+    # url.full is the template too (Application Insights names HTTP dependencies from it): no ids.
+    attributes: dict[str, AttributeValue] = {
+        "http.request.method": method or "_OTHER",
+        "url.template": path,
+        "url.full": f"https://{GRAPH_HOST}/v1.0{path}",
+        "server.address": GRAPH_HOST,
+        "server.port": 443,
     }
     with span(name, attributes, kind=SpanKind.CLIENT) as current:
         failed = True

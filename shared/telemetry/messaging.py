@@ -48,7 +48,10 @@ class Delivery:
 def webhook_span(source: str) -> Iterator[Delivery]:
     """The span of one ticket webhook delivery (a server-side unit of work inside the invocation)."""
     name = source if _SOURCE.match(source) else "other"
-    with span("pimwarden.webhook", {"pimwarden.webhook.source": name}, kind=SpanKind.SERVER) as current:
+    attributes: dict[str, AttributeValue] = {
+        "pimwarden.webhook.source": name, "http.request.method": "POST", "http.route": "tickets/{source}"
+    }
+    with span("pimwarden.webhook", attributes, kind=SpanKind.SERVER) as current:
         yield Delivery(name, current)
 
 
