@@ -80,7 +80,7 @@ def test_every_bicep_file_parses(path: Path) -> None:
 
 def test_the_templates_are_the_expected_files() -> None:
     names = {str(p.relative_to(ROOT)) for p in bicep_files()}
-    modules = ("identity", "storage", "keyvault", "monitoring", "function", "graph")
+    modules = ("identity", "storage", "keyvault", "monitoring", "alerts", "function", "graph")
     assert names == {"infra/main.bicep"} | {f"infra/app/{n}.bicep" for n in modules}
 
 
