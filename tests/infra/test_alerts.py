@@ -42,10 +42,10 @@ def _emitted() -> tuple[set[str], set[str]]:
     for path in (ROOT / "shared").rglob("*.py"):
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str):
-                if re.fullmatch(r"pimwarden\.[a-z_.]+", node.value):
-                    names.add(node.value)
-                    keys.add(node.value)
+            literal = isinstance(node, ast.Constant) and isinstance(node.value, str)
+            if literal and re.fullmatch(r"pimwarden\.[a-z_.]+", node.value):
+                names.add(node.value)
+                keys.add(node.value)
             if isinstance(node, ast.Call):
                 func = node.func
                 called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
@@ -60,7 +60,8 @@ def test_the_expected_alerts_are_deployed_on_the_workspace() -> None:
     assert rule["config"]["loop_type"] and rule["config"]["config"]["kind"] == "LogAlert"
     assert rule["config"]["config"]["properties"]["scopes"] == ["workspaceId"]
     module = parse(MAIN)["modules"]["alerts"]["config"]["params"]
-    assert "'monitoring', 'operand_2'" in str(module["workspaceId"]) and "'workspaceId'" in str(module["workspaceId"])
+    wiring = str(module["workspaceId"])
+    assert "'monitoring', 'operand_2'" in wiring and "'workspaceId'" in wiring
     assert resources(ALERTS, "Microsoft.Insights/workbooks")
 
 
