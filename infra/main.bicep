@@ -53,6 +53,8 @@ param highValueAttribute string = ''
 @description('Custom security attribute naming an app\'s profile, `Set/Attribute`; empty for none.')
 param profileAttribute string = ''
 
+@description('Action group (resource id) the telemetry alerts notify; empty: the alerts show in the portal only.')
+param alertActionGroupId string = ''
 param highValueTag string = 'HighValue'
 param defaultProfile string = 'standard'
 param privateAccessApps bool = false
@@ -133,6 +135,17 @@ module monitoring 'app/monitoring.bicep' = {
     location: location
     tags: tags
     principalId: identity.outputs.principalId
+  }
+}
+
+// Alerts and the workbook over the telemetry (docs/operations.md).
+module alerts 'app/alerts.bicep' = {
+  name: 'alerts'
+  params: {
+    workspaceId: monitoring.outputs.workspaceId
+    location: location
+    tags: tags
+    actionGroupId: alertActionGroupId
   }
 }
 

@@ -120,6 +120,11 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     // Telemetry with Entra authentication (local auth is off on the component).
     APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsightsConnectionString
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
+    // host.json telemetryMode=OpenTelemetry: the Python worker configures the Azure Monitor distro itself
+    // (configure_azure_monitor) and hands each invocation the host's trace context; the app never does.
+    // Current workers read the first name, workers up to 4.34 the second.
+    PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY: 'true'
+    PYTHON_ENABLE_OPENTELEMETRY: 'true'
     // Microsoft Graph as the identity.
     PIMWARDEN_GRAPH_BASE_URL: graphBaseUrl
     PIMWARDEN_CREDENTIAL: 'managed-identity'

@@ -51,4 +51,5 @@ resource metricsPublisher 'Microsoft.Authorization/roleAssignments@2022-04-01' =
 }
 
 output applicationInsightsName string = insights.name
+output workspaceId string = workspace.id
 output connectionString string = insights.properties.ConnectionString

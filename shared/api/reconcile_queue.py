@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import contextlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from azure.core.credentials_async import AsyncTokenCredential
 from azure.core.exceptions import ResourceExistsError
 from azure.storage.queue import TextBase64DecodePolicy, TextBase64EncodePolicy
 from azure.storage.queue.aio import QueueClient
+
+from shared.telemetry.tracing import TRACEPARENT_RE, current_traceparent
 
 RECONCILE_QUEUE = "pimwarden-reconcile"
 MAX_APP_ID = 128
@@ -30,6 +32,7 @@ class ReconcileMessage:
     app: str | None = None
     full: bool = False
     request: str | None = None
+    traceparent: str | None = None  # W3C trace context of the sender: the reconcile continues its trace
 
     def to_json(self) -> str:
         """The message text."""
@@ -38,6 +41,8 @@ class ReconcileMessage:
             body["app"] = self.app
         if self.request is not None:
             body["request"] = self.request
+        if self.traceparent is not None:
+            body["traceparent"] = self.traceparent
         return json.dumps(body, separators=(",", ":"))
 
     @classmethod
@@ -46,7 +51,7 @@ class ReconcileMessage:
         data = json.loads(text)
         if not isinstance(data, dict) or not isinstance(data.get("cause"), str):
             raise ValueError("not a reconcile message")
-        app, request = data.get("app"), data.get("request")
+        app, request, parent = data.get("app"), data.get("request"), data.get("traceparent")
         if app is not None and (not isinstance(app, str) or not 0 < len(app) <= MAX_APP_ID):
             raise ValueError("app must be a short string")
         return cls(
@@ -54,6 +59,7 @@ class ReconcileMessage:
             app,
             bool(data.get("full", False)),
             request if isinstance(request, str) else None,
+            parent if isinstance(parent, str) and TRACEPARENT_RE.match(parent) else None,
         )
 
 
@@ -77,11 +83,13 @@ class ReconcileQueue:
         return cls(QueueClient(uri, name, credential=credential, **_POLICIES))
 
     async def send(self, message: ReconcileMessage) -> None:
-        """Enqueue one message."""
+        """Enqueue one message, carrying the current trace context unless it names one."""
         if not self._ready:
             with contextlib.suppress(ResourceExistsError):
                 await self._client.create_queue()
             self._ready = True
+        if message.traceparent is None:
+            message = replace(message, traceparent=current_traceparent())
         await self._client.send_message(message.to_json())
 
     async def receive_texts(self, limit: int = 32) -> list[str]:

@@ -27,6 +27,7 @@ from shared.api.wiring import ApiServices
 from shared.clock import iso_time, iso_time_or_none
 from shared.domain.ids import GroupId
 from shared.storage import AppStatus, ConcurrencyError, InboundRequest, RequestStatus
+from shared.telemetry.messaging import grant_read_back
 
 
 async def request_status(api: ApiServices, rid: str) -> Answer:
@@ -44,6 +45,8 @@ async def request_status(api: ApiServices, rid: str) -> Answer:
         status, detail = await _check(api, record, facts)
         if status is not RequestStatus.PENDING:
             await _remember(api, record, status, detail)
+            if status is RequestStatus.APPLIED and facts.get("kind") == "grant":
+                grant_read_back(source, api.engine.clock.now() - record.created)
     body: dict[str, Any] = {
         "request_id": rid,
         "source": source,

@@ -40,6 +40,7 @@ from shared.compliance.mapping import (
 )
 from shared.compliance.warden_audit import map_warden_audit
 from shared.storage import AppStatus, AuditEvent, Cursor, ManagedApp, StateStore
+from shared.telemetry.compliance import collector_lag
 
 Json = dict[str, Any]
 CURSOR_PREFIX = "compliance:"
@@ -127,6 +128,7 @@ async def collect(
                 graph, sink, store, app, windows[app.app_id], states[app.app_id], audits, now, config))
         except Exception as error:  # one app's failure must not stop the others; reported, cursor kept
             summary.apps.append(AppCollected(app.app_id, error=f"{type(error).__name__}: {error}"))
+    collector_lag(now, [c.cursor or states[c.app_id].at for c in summary.apps])
     return summary
 
 

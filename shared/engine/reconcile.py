@@ -33,6 +33,7 @@ from shared.engine.unmanageable import report_unmanageable
 from shared.graph.errors import GraphError, PermissionMissingError, TransientGraphError
 from shared.storage import AppStatus, LeaseLostError, ManagedApp
 from shared.storage.leases import Lease
+from shared.telemetry.tracing import annotate
 
 PERMANENT_RETRY = timedelta(hours=1)
 
@@ -161,6 +162,7 @@ async def _reconcile(
         profile = services.profiles.get(verdict.profile if verdict else (record.profile if record else None))
     except ProfileError as error:
         return await _fail(services, sp_id, sp, record, str(error), now, dry_run)
+    annotate(profile=profile.name)
     grants = [to_domain(g) for g in await store.grants.list_open(sp_id)]
     desired = _desired(services, sp_id, sp, profile, grants, verdict, now)
     try:
@@ -226,6 +228,7 @@ async def _apply(
     )
     applied = 0
     for action in plan.actions:
+        annotate(actions_applied=applied)
         await keep()
         try:
             outcome = await executor.apply(action)
@@ -237,6 +240,7 @@ async def _apply(
         await _record_action(
             services, sp_id, action, observed, cause, outcome, executor.pim_requests.get(id(action))
         )
+    annotate(actions_applied=applied)
     groups = {str(roles_by_name[u]): str(g) for u, g in executor.group_ids.items() if u in roles_by_name}
     status = _final_status(plan, verdict is not None, sp is not None)
     left = _as_left(sp, plan)

@@ -36,6 +36,9 @@ from shared.graph.errors import PermissionMissingError
 from shared.permissions.status import PermissionStatus
 from shared.permissions.status import save as save_permission_status
 from shared.storage import AppStatus
+from shared.telemetry.metrics import DriftCount
+from shared.telemetry.runs import apps_by_status, reconcile_finished, run_finished
+from shared.telemetry.tracing import AttributeValue, span
 
 Target = ServicePrincipal | Unknown | None
 
@@ -137,10 +140,15 @@ async def enforce(
     """Run one enforcement tick (or one app, or a dry run that writes nothing); return its summary."""
     started = time.monotonic()
     summary = RunSummary(cause, full=full or dry_run, dry_run=dry_run)
-    with counting() as calls:  # this run's own requests, even when another run overlaps it
-        await _enforce(services, summary, only_app, full, dry_run, started + _budget(services, budget_s))
-    summary.graph_requests, summary.graph_writes = calls.requests, calls.writes
-    summary.elapsed_s = time.monotonic() - started
+    with span("pimwarden.enforce", {"pimwarden.cause": cause, "pimwarden.dry_run": dry_run}):
+        with counting() as calls:  # this run's own requests, even when another run overlaps it
+            await _enforce(services, summary, only_app, full, dry_run, started + _budget(services, budget_s))
+        summary.graph_requests, summary.graph_writes = calls.requests, calls.writes
+        summary.elapsed_s = time.monotonic() - started
+        run_finished(
+            cause=cause, full=summary.full, elapsed_s=summary.elapsed_s, not_reached=summary.not_reached,
+            outcomes=(r.outcome.value for r in summary.results),
+        )
     return summary
 
 
@@ -193,7 +201,9 @@ async def _gather(
     services: Services, now: datetime, full: bool, warnings: list[str]
 ) -> tuple[dict[str, Target], list[PendingCursor], bool]:
     store, graph, config = services.store, services.graph, services.config
-    records = [r for r in await store.apps.list() if r.status is not AppStatus.DELETED]
+    known = await store.apps.list()
+    apps_by_status(r.status.value for r in known)
+    records = [r for r in known if r.status is not AppStatus.DELETED]
     registrations = {r.app_id: r for r in await store.registrations.list()}
     interval = timedelta(hours=services.settings.full_audit_interval_hours)
     audit_due, audit_cursor = await full_audit_due(store.cursors, now, interval)
@@ -305,13 +315,27 @@ async def reconcile_guarded(
     services: Services, sp_id: str, cause: str, *, sp: Target = UNKNOWN, dry_run: bool = False
 ) -> AppResult:
     """Reconcile one app; an unexpected error (storage, a bug) is this app's failure, not the caller's."""
-    try:
-        return await reconcile_app(services, sp_id, cause, sp=sp, dry_run=dry_run)
-    except Exception as error:
-        log.warning("reconcile of %s deferred: %s", sp_id, type(error).__name__)
-        return AppResult(
-            sp_id, Outcome.DEFERRED, error=f"{type(error).__name__}: {error}", due=services.clock.now()
+    attributes: dict[str, AttributeValue] = {
+        "pimwarden.app.id": sp_id, "pimwarden.cause": cause, "pimwarden.dry_run": dry_run
+    }
+    with span("pimwarden.reconcile", attributes):
+        try:
+            result = await reconcile_app(services, sp_id, cause, sp=sp, dry_run=dry_run)
+        except Exception as error:
+            log.warning("reconcile of %s deferred: %s", sp_id, type(error).__name__)
+            result = AppResult(
+                sp_id, Outcome.DEFERRED, error=f"{type(error).__name__}: {error}", due=services.clock.now()
+            )
+        if result.outcome is Outcome.FAILED:
+            log.error("reconcile of %s failed: %s", sp_id, result.error)
+        plan = result.plan
+        reconcile_finished(
+            outcome=result.outcome.value,
+            planned=len(plan.actions) if plan else 0,
+            drift=[DriftCount(d.kind.value, d.repaired) for d in plan.drift] if plan else [],
+            dry_run=dry_run,
         )
+    return result
 
 
 async def _finish(

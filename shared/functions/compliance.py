@@ -32,6 +32,7 @@ from shared.compliance.retention import DEFAULT_RETENTION_DAYS
 from shared.compliance.service import BadToken, ComplianceServices, ReportFormat, UnknownApp
 from shared.compliance.window import BadWindow, check_window
 from shared.engine.services import build_services
+from shared.telemetry.compliance import report_rows
 
 bp = func.Blueprint()  # type: ignore[no-untyped-call]
 log = logging.getLogger("pimwarden.compliance")
@@ -119,6 +120,7 @@ async def compliance_report(req: func.HttpRequest) -> func.HttpResponse:
     page = await service.report_page(services, query.app, query.start, query.end, query.fmt,
                                      query.continuation, query.page_size)
     headers = _next_headers(req, page.next_token)
+    report_rows(page.count, query.fmt.value)
     return func.HttpResponse(page.body, status_code=200, mimetype=query.fmt.media_type, charset="utf-8",
                              headers=headers)
 

@@ -14,6 +14,7 @@ import azure.functions as func
 from shared.api import wiring
 from shared.api.reconcile_queue import RECONCILE_QUEUE, ReconcileMessage
 from shared.engine.run import RunSummary, enforce
+from shared.telemetry.messaging import queue_span
 
 bp = func.Blueprint()  # type: ignore[no-untyped-call]
 log = logging.getLogger("pimwarden.reconcile")
@@ -27,8 +28,9 @@ async def reconcile(msg: func.QueueMessage) -> None:
     except (ValueError, UnicodeDecodeError):
         log.warning("dropped a malformed reconcile message id=%s", msg.id)
         return
-    summary = await run_message(message)
-    log.info("%s", summary.line())
+    with queue_span(RECONCILE_QUEUE, msg.id, msg.dequeue_count, message.traceparent):
+        summary = await run_message(message)
+        log.info("%s", summary.line())
 
 
 async def run_message(message: ReconcileMessage) -> RunSummary:

@@ -9,6 +9,7 @@ import azure.functions as func
 
 from shared.api.http import handle, headers_of
 from shared.api.intake import receive_ticket
+from shared.telemetry.messaging import webhook_span
 
 bp = func.Blueprint()  # type: ignore[no-untyped-call]
 
@@ -17,4 +18,7 @@ bp = func.Blueprint()  # type: ignore[no-untyped-call]
 async def ticket_webhook(req: func.HttpRequest) -> func.HttpResponse:
     """Record what a signed ticket asks for; 202 with a request id, or a 4xx with a code."""
     source = req.route_params.get("source", "")
-    return await handle(lambda api: receive_ticket(api, source, headers_of(req), req.get_body()))
+    with webhook_span(source) as delivery:
+        response = await handle(lambda api: receive_ticket(api, source, headers_of(req), req.get_body()))
+        delivery.answered(response.status_code, response.get_body())
+    return response

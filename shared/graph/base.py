@@ -68,7 +68,9 @@ class GraphBase:
 
     async def _send(self, info: RequestInformation, *, write: bool = False) -> dict[str, Any]:
         with _naming_permissions(info):
-            return await self.runner.run(lambda: send_json(self._adapter, info), write=write)
+            return await self.runner.run(
+                lambda: send_json(self._adapter, info), write=write, request=info
+            )
 
     async def _get(
         self, builder: Any, *, headers: dict[str, str] | None = None, **odata: Any

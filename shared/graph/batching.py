@@ -78,7 +78,9 @@ class ReadBatcher:
             await self._settle(chunk[0], self._alone(chunk[0].info))
             return
         try:
-            answer = await self._runner.run(lambda: send_json(self._adapter, self._batch_request(chunk)))
+            answer = await self._runner.run(
+                lambda: send_json(self._adapter, self._batch_request(chunk)), request=self._batch_request([])
+            )
         except BaseException as error:  # the batch as a whole failed: every read in it fails the same way
             for pending in chunk:
                 if not pending.done.done():
@@ -108,7 +110,7 @@ class ReadBatcher:
             pending.done.set_exception(error)
 
     async def _alone(self, info: RequestInformation) -> dict[str, Any]:
-        return await self._runner.run(lambda: send_json(self._adapter, info))
+        return await self._runner.run(lambda: send_json(self._adapter, info), request=info)
 
     def _batch_request(self, chunk: list[_Pending]) -> RequestInformation:
         info = RequestInformation(Method.POST, "{+baseurl}/$batch", {})

@@ -26,6 +26,8 @@ from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 
 from shared.graph.counting import COUNTING, CallStats
 from shared.graph.errors import GraphError, ThrottledError, TransientGraphError, classify
+from shared.telemetry.graph_calls import GraphCall, graph_span, note_throttled
+from shared.telemetry.tracing import path_template
 
 T = TypeVar("T")
 # Every 4xx and 5xx answer parses as Graph's OData error body.
@@ -52,9 +54,21 @@ class CallRunner:
         self._monotonic = monotonic
         self._paused_until = 0.0
 
-    async def run(self, op: Callable[[], Awaitable[T]], *, write: bool = False) -> T:
-        """Await `op()` until it succeeds or fails for good."""
+    async def run(
+        self,
+        op: Callable[[], Awaitable[T]],
+        *,
+        write: bool = False,
+        request: RequestInformation | None = None,
+    ) -> T:
+        """Await `op()` until it succeeds or fails for good (one span for all attempts of `request`)."""
+        method, path = route(request)
+        with graph_span(method, path, write=write) as call:
+            return await self._attempts(op, write, call)
+
+    async def _attempts(self, op: Callable[[], Awaitable[T]], write: bool, call: GraphCall) -> T:
         for attempt in range(1, self._max_attempts + 1):
+            call.attempts = attempt
             await self._wait_for_pause()
             counters = (self.stats, *COUNTING.get())
             for stats in counters:
@@ -64,7 +78,9 @@ class CallRunner:
                 return await op()
             except (APIError, httpx.TransportError) as raw:
                 error = translate(raw)
+            call.status = error.status
             if isinstance(error, ThrottledError):
+                call.throttled += 1
                 for stats in counters:
                     stats.throttled += 1
                 self._pause(error.retry_after_s)
@@ -76,6 +92,7 @@ class CallRunner:
 
     def note_throttled(self, retry_after_s: float) -> None:
         """A 429 seen outside `run` (an inner answer of a JSON batch): count it and pause everyone."""
+        note_throttled()
         for stats in (self.stats, *COUNTING.get()):
             stats.throttled += 1
         self._pause(retry_after_s)
@@ -89,6 +106,16 @@ class CallRunner:
         remaining = self._paused_until - self._monotonic()
         if remaining > 0:
             await self._sleep(remaining)
+
+
+def route(request: RequestInformation | None) -> tuple[str, str]:
+    """(method, path template without ids) of a request, for telemetry."""
+    if request is None:
+        return "", ""
+    method = request.http_method.value if request.http_method else ""
+    raw = "request-raw-url" in (request.path_parameters or {})
+    template = None if raw else request.url_template
+    return method, path_template(template, "" if template else str(request.url))
 
 
 def translate(raw: BaseException) -> GraphError:

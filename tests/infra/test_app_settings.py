@@ -32,6 +32,10 @@ HOST_SETTINGS = {
     "AzureWebJobsStorage__tableServiceUri",
     "APPLICATIONINSIGHTS_CONNECTION_STRING",
     "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
+    # Read by the Python worker: it configures the Azure Monitor OpenTelemetry distro (Functions
+    # "Use OpenTelemetry with Azure Functions"; azure-functions-python-worker).
+    "PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY",
+    "PYTHON_ENABLE_OPENTELEMETRY",
 }
 # "Flex Consumption plan deprecations", App settings reference for Azure Functions (2025-12).
 FLEX_DEPRECATED_SETTINGS = {
@@ -76,7 +80,7 @@ def test_every_bicep_file_parses(path: Path) -> None:
 
 def test_the_templates_are_the_expected_files() -> None:
     names = {str(p.relative_to(ROOT)) for p in bicep_files()}
-    modules = ("identity", "storage", "keyvault", "monitoring", "function", "graph")
+    modules = ("identity", "storage", "keyvault", "monitoring", "alerts", "function", "graph")
     assert names == {"infra/main.bicep"} | {f"infra/app/{n}.bicep" for n in modules}
 
 
