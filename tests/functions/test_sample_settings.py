@@ -21,7 +21,11 @@ from .hostcheck import SETTING_RE, find_app, index, load_module
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE: dict[str, str] = json.loads((ROOT / "local.settings.sample.json").read_text())["Values"]
-HOST_OWNED = {"FUNCTIONS_WORKER_RUNTIME", "AzureWebJobsStorage"}  # read by the Functions host itself
+# read by the Functions host and the Python worker themselves (the worker configures telemetry)
+HOST_OWNED = {
+    "FUNCTIONS_WORKER_RUNTIME", "AzureWebJobsStorage", "APPLICATIONINSIGHTS_CONNECTION_STRING",
+    "PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY", "PYTHON_ENABLE_OPENTELEMETRY",
+}
 
 
 class Recording(Mapping[str, str]):
