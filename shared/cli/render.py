@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from shared.engine.reconcile import AppResult
+from shared.engine.reconcile import AppResult, Outcome
 from shared.engine.run import RunSummary
 from shared.storage import ManagedApp
 
@@ -31,6 +31,18 @@ def _app_lines(result: AppResult) -> list[str]:
               for d in result.plan.drift]
     lines += [f"  + {a.kind}: {a.reason}" for a in result.plan.actions]
     lines += [f"  # {n}" for n in result.plan.notices]
+    return lines
+
+
+def left_over(summary: RunSummary) -> list[str]:
+    """What an apply left undone that is not a failure: apps another worker holds, apps not reached."""
+    lines = [f"~ {r.service_principal_id}: skipped: another worker holds its lease"
+             f"{f' ({r.error})' if r.error else ''}; `apply --wait` waits for it"
+             for r in sorted(summary.results, key=lambda r: r.service_principal_id)
+             if r.outcome is Outcome.SKIPPED]
+    if summary.not_reached:
+        lines.append(f"~ {summary.not_reached} app(s) not reached within the run budget: "
+                     "they stay due for the next tick")
     return lines
 
 
