@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from shared.domain.actions import Action, EnsureGroup, Plan, RequireAssignment
+from shared.domain.actions import EnsureGroup, Plan, RequireAssignment
 from shared.domain.desired import build_desired_app
 from shared.domain.ids import AppId, GroupId, ServicePrincipalId
 from shared.domain.model import DesiredApp, EligibilityGrant, ObservedApp, ServicePrincipal
@@ -23,8 +23,9 @@ from shared.domain.profiles import Profile, ProfileError, profile_fingerprint
 from shared.engine.apply import Executor
 from shared.engine.grants import to_domain
 from shared.engine.highvalue import HighValue, classify
+from shared.engine.intents import WriteLog, resolve_pending
 from shared.engine.observe import observe_app
-from shared.engine.record import AppRecords, action_event, drift_event
+from shared.engine.record import AppRecords
 from shared.engine.schedule import next_due
 from shared.engine.services import Services
 from shared.engine.signals import service_principal_fingerprint
@@ -208,8 +209,9 @@ async def _apply(
             sp_id, name, lambda r: replace(r, role_groups={**r.role_groups, role_id: group_id})
         )
 
-    for drift in plan.drift:
-        await services.store.audit.append(drift_event(sp_id, drift, cause, now))
+    await resolve_pending(services.store.audit, plan, now)
+    writes = WriteLog(services.store.audit, services.clock, plan, observed, cause, now)
+    await writes.open()  # every write's audit row exists (pending) before the write is sent
     executor = Executor(
         services.graph, observed, on_group, services.sleep, services.config.replication_wait_seconds,
         pending=plan.actions,
@@ -219,11 +221,9 @@ async def _apply(
         try:
             outcome = await executor.apply(action)
         except GraphError as error:
-            await _record_action(services, sp_id, action, observed, cause, f"failed: {error}")
+            await writes.close(action, f"failed: {error}")
             return await _graph_failure(services, sp_id, sp, None, error, now, False, plan)
-        await _record_action(
-            services, sp_id, action, observed, cause, outcome, executor.pim_requests.get(id(action))
-        )
+        await writes.close(action, outcome, executor.pim_requests.get(id(action)))
     groups = {str(roles_by_name[u]): str(g) for u, g in executor.group_ids.items() if u in roles_by_name}
     status = _final_status(plan, verdict is not None, sp is not None)
     left = _as_left(sp, plan)
@@ -252,14 +252,6 @@ def _as_left(sp: ServicePrincipal | None, plan: Plan) -> ServicePrincipal | None
     if sp is not None and any(isinstance(a, RequireAssignment) for a in plan.actions):
         return replace(sp, app_role_assignment_required=True)
     return sp
-
-
-async def _record_action(
-    services: Services, sp_id: str, action: Action, observed: ObservedApp, cause: str, outcome: str,
-    pim_request_id: str | None = None,
-) -> None:
-    event = action_event(sp_id, action, observed, cause, services.clock.now(), outcome, pim_request_id)
-    await services.store.audit.append(event)
 
 
 def _final_status(plan: Plan, in_scope: bool, exists: bool) -> AppStatus:
