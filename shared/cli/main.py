@@ -130,7 +130,8 @@ async def cmd_apply(services: Services, args: argparse.Namespace) -> int:
 
 
 async def cmd_status(services: Services, args: argparse.Namespace) -> int:
-    rows = render.status_rows(await services.store.apps.list())
+    scan = await services.store.apps.scan()
+    rows = render.status_rows(scan.apps, scan.unreadable)
     print(json.dumps(rows, indent=2) if args.json else render.status_text(rows))
     return EXIT_OK
 

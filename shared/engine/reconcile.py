@@ -30,7 +30,7 @@ from shared.engine.schedule import next_due
 from shared.engine.services import Services
 from shared.engine.signals import service_principal_fingerprint
 from shared.graph.errors import GraphError, TransientGraphError
-from shared.storage import AppStatus, LeaseLostError, ManagedApp
+from shared.storage import AppStatus, LeaseLostError, ManagedApp, UnreadableRecordError
 from shared.storage.leases import Lease
 
 PERMANENT_RETRY = timedelta(hours=1)
@@ -43,6 +43,7 @@ class Outcome(StrEnum):
     FAILED = "failed"  # permanent failure: recorded as the app's last error
     SKIPPED = "skipped"  # another worker holds the lease
     NOT_MANAGED = "not_managed"  # not high-value and never managed
+    UNREADABLE = "state_unreadable"  # the app's stored record cannot be read: reported, app left alone
 
 
 @dataclass(frozen=True)
@@ -54,10 +55,23 @@ class AppResult:
     plan: Plan | None = None
     error: str | None = None
     due: datetime | None = None
+    writes_record: bool = False  # a dry run found the app's record missing: apply writes it
 
     @property
     def drifted(self) -> bool:
         return bool(self.plan and self.plan.drift)
+
+    @property
+    def has_changes(self) -> bool:
+        """Whether applying changes (or, in a dry run, would change) anything."""
+        return self.writes_record or bool(self.plan is not None and self.plan.actions)
+
+
+def unreadable_result(sp_id: str, property_name: str, why: str) -> AppResult:
+    """The result for an app whose stored record cannot be read: reported, and nothing else done."""
+    return AppResult(sp_id, Outcome.UNREADABLE, error=(
+        f"stored app record unreadable: property {property_name}: {why} (the app is left alone until "
+        "the row is repaired or deleted; a deleted row is rebuilt by the next run)"))
 
 
 class Unknown:
@@ -83,15 +97,17 @@ async def reconcile_app(
     keeper = LeaseKeeper(services, sp_id, f"{services.holder}-{uuid.uuid4().hex[:8]}")
     if not await keeper.acquire():
         return AppResult(sp_id, Outcome.SKIPPED)
+    result = None
     try:
-        return await _reconcile(
+        result = await _reconcile(
             services, ServicePrincipalId(sp_id), cause, sp, dry_run=False, keep=keeper.keep
         )
+        return result
     except LeaseLostError as error:  # our lease expired and another worker took the app: it goes on
         return AppResult(sp_id, Outcome.SKIPPED, error=str(error))
     finally:
         with contextlib.suppress(LeaseLostError):
-            await keeper.release()
+            await keeper.release(forget=result is not None and result.outcome is Outcome.NOT_MANAGED)
 
 
 class LeaseKeeper:
@@ -115,9 +131,11 @@ class LeaseKeeper:
         if self._lease is not None and now >= self._lease.expires_at - self._ttl * 2 / 3:
             self._lease = await self._services.store.leases.renew(self._lease, self._ttl, now)
 
-    async def release(self) -> None:
+    async def release(self, *, forget: bool = False) -> None:
+        """Free the lease; `forget` deletes its row too (an app that is not ours leaves no trace)."""
+        leases = self._services.store.leases
         if self._lease is not None:
-            await self._services.store.leases.release(self._lease)
+            await (leases.forget(self._lease) if forget else leases.release(self._lease))
 
 
 async def _no_keep() -> None:
@@ -134,7 +152,10 @@ async def _reconcile(
     keep: Callable[[], Awaitable[None]] = _no_keep,
 ) -> AppResult:
     store, now = services.store, services.clock.now()
-    record = await store.apps.find(sp_id)
+    try:
+        record = await store.apps.find(sp_id)
+    except UnreadableRecordError as error:
+        return unreadable_result(sp_id, error.property, error.why)
     registration = await store.registrations.find(sp_id)
     if isinstance(sp, Unknown):
         sp = await services.graph.get_service_principal(sp_id)
@@ -161,7 +182,12 @@ async def _reconcile(
     plan = plan_app(desired, observed, now)
     due = next_due(desired, observed, grants, now)
     if dry_run:
-        return AppResult(sp_id, Outcome.CHANGED if plan.actions else Outcome.UNCHANGED, plan, due=due)
+        missing = record is None and verdict is not None
+        if missing:
+            plan = replace(plan, notices=(*plan.notices, "no app record is stored: apply writes it"))
+        changed = bool(plan.actions) or missing
+        return AppResult(sp_id, Outcome.CHANGED if changed else Outcome.UNCHANGED, plan, due=due,
+                         writes_record=missing)
     return await _apply(services, desired, observed, plan, verdict, cause, now, due, keep)
 
 

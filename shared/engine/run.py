@@ -66,11 +66,11 @@ class RunSummary:
 
     @property
     def failed(self) -> int:
-        return self.count(Outcome.FAILED, Outcome.DEFERRED)
+        return self.count(Outcome.FAILED, Outcome.DEFERRED, Outcome.UNREADABLE)
 
     def count_with_changes(self) -> int:
         """How many apps have (or, in a dry run, would have) changes."""
-        return sum(1 for r in self.results if r.plan is not None and r.plan.actions)
+        return sum(1 for r in self.results if r.has_changes)
 
     def line(self) -> str:
         """The one-line summary the timer logs."""
@@ -79,7 +79,7 @@ class RunSummary:
             f"apps_seen={self.seen} changed={self.count(Outcome.CHANGED)} drifted={self.drifted} "
             f"failed={self.failed} skipped={self.count(Outcome.SKIPPED)} not_reached={self.not_reached} "
             f"graph_requests={self.graph_requests} graph_writes={self.graph_writes} "
-            f"elapsed_s={self.elapsed_s:.1f}"
+            f"elapsed_s={self.elapsed_s:.1f} state_unreadable={self.count(Outcome.UNREADABLE)}"
         )
 
 
@@ -135,7 +135,8 @@ async def _gather(
     services: Services, now: datetime, full: bool
 ) -> tuple[dict[str, Target], list[PendingCursor], bool]:
     store, graph, config = services.store, services.graph, services.config
-    records = [r for r in await store.apps.list() if r.status is not AppStatus.DELETED]
+    scan = await store.apps.scan()
+    records = [r for r in scan.apps if r.status is not AppStatus.DELETED]
     registrations = {r.app_id: r for r in await store.registrations.list()}
     interval = timedelta(hours=services.settings.full_audit_interval_hours)
     audit_due, audit_cursor = await full_audit_due(store.cursors, now, interval)
@@ -149,6 +150,11 @@ async def _gather(
     targets = await _from_discovery(services, found, managed, registrations)
     new_registrations = [a for a in registrations if a not in managed and a not in targets]
     targets.update(dict.fromkeys(new_registrations, UNKNOWN))
+    # Rows that cannot be read are reported every run; apps reconciled before whose row is gone are
+    # looked at again, which writes their row anew.
+    stored = {r.app_id for r in scan.apps} | {u.app_id for u in scan.unreadable}
+    for app_id in sorted({u.app_id for u in scan.unreadable} | (await store.leases.app_ids() - stored)):
+        targets.setdefault(app_id, UNKNOWN)
     owners = group_owners(records)
     if full:
         targets.update({a: UNKNOWN for a in managed if a not in targets})

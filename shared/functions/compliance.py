@@ -23,6 +23,7 @@ import azure.functions as func
 from shared.compliance import service
 from shared.compliance.service import BadToken, ComplianceServices, ReportFormat, UnknownApp
 from shared.engine.services import build_services
+from shared.storage import UnreadableRecordError
 
 bp = func.Blueprint()  # type: ignore[no-untyped-call]
 log = logging.getLogger("pimwarden.compliance")
@@ -100,7 +101,7 @@ async def compliance_report(req: func.HttpRequest) -> func.HttpResponse:
     except BadParameter as error:
         return _bad(error)
     services = compliance_services()
-    if await services.store.apps.find(query.app) is None:
+    if not await services.store.apps.exists(query.app):
         return _json({"error": "not_found", "detail": f"no managed app {query.app!r}"}, 404)
     page = await service.report_page(services, query.app, query.start, query.end, query.fmt,
                                      query.continuation, query.page_size)
@@ -119,6 +120,9 @@ async def compliance_evidence(req: func.HttpRequest) -> func.HttpResponse:
         return _bad(error)
     except UnknownApp as error:
         return _json({"error": "not_found", "detail": str(error)}, 404)
+    except UnreadableRecordError as error:
+        return _json({"error": "state_unreadable", "detail": f"the app's stored record cannot be read "
+                      f"(property {error.property})"}, 409)
     return func.HttpResponse(evidence.to_json(), status_code=200, mimetype="application/json")
 
 
@@ -132,6 +136,9 @@ async def compliance_findings(req: func.HttpRequest) -> func.HttpResponse:
         return _bad(error)
     except UnknownApp as error:
         return _json({"error": "not_found", "detail": str(error)}, 404)
+    except UnreadableRecordError as error:
+        return _json({"error": "state_unreadable", "detail": f"the app's stored record cannot be read "
+                      f"(property {error.property})"}, 409)
     return _json({"app": app, "findings": [{**vars(f), "evidence": list(f.evidence)} for f in found]}, 200)
 
 
