@@ -108,12 +108,17 @@ class DirectoryBackend:
         return group
 
     def group_by_unique_name(self, unique_name: str) -> dict[str, Any] | None:
-        """The visible group with this uniqueName (case-insensitive), or None."""
+        """The visible group with this uniqueName (case-insensitive), or None (what reads see)."""
+        group = self._holder_of(unique_name)
+        return group if group is not None and self.tenant.visible(group["id"]) else None
+
+    def _holder_of(self, unique_name: str) -> dict[str, Any] | None:
+        """The group holding this uniqueName, visible to reads or not: Entra enforces an alternate key
+        when writing, whatever replication lets reads show."""
         low = unique_name.lower()
-        for group in self.tenant.groups.values():
-            if str(group.get("uniqueName") or "").lower() == low and self.tenant.visible(group["id"]):
-                return group
-        return None
+        return next(
+            (g for g in self.tenant.groups.values() if str(g.get("uniqueName") or "").lower() == low), None
+        )
 
     def list_groups(self) -> list[dict[str, Any]]:
         """Every visible group."""
@@ -146,7 +151,7 @@ class DirectoryBackend:
     def _check_unique(self, body: dict[str, Any], own_id: str | None = None) -> None:
         unique = body.get("uniqueName")
         if unique:
-            other = self.group_by_unique_name(unique)
+            other = self._holder_of(unique)
             if other is not None and other["id"] != own_id:
                 raise bad("Another object with the same value for property uniqueName already exists.")
         if "Unified" in (body.get("groupTypes") or []):
@@ -160,7 +165,10 @@ class DirectoryBackend:
 
     def update_group(self, group_id: str, body: Any) -> None:
         """PATCH: apply the changed properties (and any @odata.bind members/owners)."""
-        group = self.group(group_id)
+        self._update(self.group(group_id), body)
+
+    def _update(self, group: dict[str, Any], body: Any) -> None:
+        group_id = group["id"]
         body = dict(check_properties(body, GROUP_WRITABLE, GROUP_TYPE))
         check_group_values(body)
         if "isAssignableToRole" in body and body["isAssignableToRole"] != group.get("isAssignableToRole"):
@@ -184,15 +192,18 @@ class DirectoryBackend:
     def upsert_group(
         self, unique_name: str, body: Any, create_if_missing: bool
     ) -> tuple[dict[str, Any], bool]:
-        """PATCH /groups(uniqueName=...): (group, created). Without the Prefer header it is an update."""
-        group = self.group_by_unique_name(unique_name)
+        """PATCH /groups(uniqueName=...): (group, created). Without the Prefer header it is an update.
+
+        A key already held is an update (204, group-upsert.md), also while the holder is still hidden
+        from reads by replication delay: the key, not what reads show, decides."""
+        group = self._holder_of(unique_name)
         if group is not None:
             update = {
                 k: v
                 for k, v in dict(check_properties(body, GROUP_WRITABLE, GROUP_TYPE)).items()
                 if k != "uniqueName" or v == group.get("uniqueName")
             }
-            self.update_group(group["id"], update)
+            self._update(group, update)
             return group, False
         if not create_if_missing:
             raise missing(unique_name)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from graphsim.directory.audit import CALLER
-from graphsim.pim.values import format_datetime
+from graphsim.pim.values import format_stamp
 from graphsim.ports import DirectoryPort
 
 ACTIVATION_REQUESTED = "Add member to role requested (PIM activation)"
@@ -84,7 +84,7 @@ class AuditWriter:
                 "result": event.result,
                 "resultReason": "",
                 "activityDisplayName": event.activity,
-                "activityDateTime": format_datetime(self._port.now()),
+                "activityDateTime": format_stamp(self._port.now()),
                 "loggedByService": "PIM",
                 "operationType": operation,
                 "initiatedBy": self._initiator(event.initiated_by),

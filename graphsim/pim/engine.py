@@ -33,7 +33,7 @@ from graphsim.pim.enforcement import (
 from graphsim.pim.intake import ParsedRequest, parse_request
 from graphsim.pim.schedules import schedule_info, window_of
 from graphsim.pim.store import PimStore
-from graphsim.pim.values import bad_request, format_datetime, format_duration, parse_datetime
+from graphsim.pim.values import bad_request, format_datetime, format_duration, format_stamp, parse_datetime
 
 
 def _exists() -> GraphError:
@@ -232,8 +232,8 @@ class RequestEngine:
         record: dict[str, Any] = {
             "id": request_id,
             "status": status,
-            "completedDateTime": format_datetime(now),
-            "createdDateTime": format_datetime(now),
+            "completedDateTime": format_stamp(now),
+            "createdDateTime": format_stamp(now),
             "approvalId": None,
             "customData": req.custom_data,
             "createdBy": {"user": {"id": caller.user_id or req.principal_id}},
@@ -263,7 +263,7 @@ class RequestEngine:
             "id": record["targetScheduleId"],
             "scheduleInfo": copy.deepcopy(info),
             "createdUsing": record["id"],
-            "createdDateTime": format_datetime(now),
+            "createdDateTime": format_stamp(now),
             "modifiedDateTime": None,
             "status": "Provisioned",
             "memberType": "Direct",

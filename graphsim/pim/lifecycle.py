@@ -19,7 +19,7 @@ from graphsim.pim.audit import AuditEvent
 from graphsim.pim.enforcement import approval_timeout
 from graphsim.pim.schedules import window_of
 from graphsim.pim.store import PimStore
-from graphsim.pim.values import format_datetime, parse_datetime
+from graphsim.pim.values import format_datetime, format_stamp, parse_datetime
 
 
 class Lifecycle:
@@ -43,13 +43,13 @@ class Lifecycle:
         details = {"Justification": justification, "RequestId": record["id"]}
         group_id, principal_id = record["groupId"], record["principalId"]
         if not approve:
-            record.update(status="Denied", completedDateTime=format_datetime(now))
+            record.update(status="Denied", completedDateTime=format_stamp(now))
             self.s.audit.write(
                 AuditEvent(audit.ACTIVATION_DENIED, group_id, principal_id, reviewer, details, record["id"])
             )
             return copy.deepcopy(record)
         record["scheduleInfo"] = _restart(record["scheduleInfo"], now)
-        record.update(status="Provisioned", completedDateTime=format_datetime(now))
+        record.update(status="Provisioned", completedDateTime=format_stamp(now))
         schedule = _schedule_for(record, now)
         self.s.schedules.add("assignment", schedule)
         if window_of(schedule["scheduleInfo"]).start <= now:
@@ -65,7 +65,7 @@ class Lifecycle:
             raise GraphError(
                 400, "BadRequest", "Only a request in the PendingApproval state can be canceled."
             )
-        record.update(status="Canceled", completedDateTime=format_datetime(self.s.port.now()))
+        record.update(status="Canceled", completedDateTime=format_stamp(self.s.port.now()))
         self.s.audit.write(
             AuditEvent(
                 audit.ACTIVATION_CANCELED,
@@ -118,7 +118,7 @@ class Lifecycle:
                 continue
             rules = self.s.rules(record["groupId"], record["accessId"])
             if parse_datetime(record["createdDateTime"], "createdDateTime") + approval_timeout(rules) <= now:
-                record.update(status="Canceled", completedDateTime=format_datetime(now))
+                record.update(status="Canceled", completedDateTime=format_stamp(now))
                 self.s.audit.write(
                     AuditEvent(
                         audit.ACTIVATION_REQUEST_EXPIRED,
@@ -147,7 +147,7 @@ def _restart(info: dict[str, Any], now: datetime) -> dict[str, Any]:
     """An approved activation starts when approved (or later if asked) and keeps its length."""
     out = copy.deepcopy(info)
     start = max(parse_datetime(info["startDateTime"], "startDateTime"), now)
-    out["startDateTime"] = format_datetime(start)
+    out["startDateTime"] = format_stamp(start)
     expiration = out["expiration"]
     if expiration.get("type") == "afterDateTime":
         end = parse_datetime(expiration["endDateTime"], "endDateTime")
@@ -160,7 +160,7 @@ def _schedule_for(record: dict[str, Any], now: datetime) -> dict[str, Any]:
         "id": record["targetScheduleId"],
         "scheduleInfo": copy.deepcopy(record["scheduleInfo"]),
         "createdUsing": record["id"],
-        "createdDateTime": format_datetime(now),
+        "createdDateTime": format_stamp(now),
         "modifiedDateTime": None,
         "status": "Provisioned",
         "memberType": "Direct",

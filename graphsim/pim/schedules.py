@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from graphsim.errors import not_found
-from graphsim.pim.values import format_datetime, parse_datetime, parse_duration
+from graphsim.pim.values import format_datetime, format_stamp, parse_datetime, parse_duration
 
 KINDS = ("eligibility", "assignment")
 
@@ -53,7 +53,7 @@ def schedule_info(
 ) -> dict[str, Any]:
     """A requestSchedule in Graph's JSON."""
     return {
-        "startDateTime": format_datetime(start),
+        "startDateTime": format_stamp(start),
         "recurrence": None,
         "expiration": {
             "type": expiration_type,
@@ -147,12 +147,14 @@ class ScheduleStore:
 
 
 def _instance(kind: str, schedule: dict[str, Any]) -> dict[str, Any]:
-    window = window_of(schedule["scheduleInfo"])
-    out: dict[str, Any] = {
+    info = schedule["scheduleInfo"]
+    window, expiration = window_of(info), info.get("expiration") or {}
+    given_end = expiration.get("endDateTime") if expiration.get("type") == "afterDateTime" else None
+    out: dict[str, Any] = {  # an instance shows its schedule's times as the schedule shows them
         "id": schedule["id"],
         "principalId": schedule["principalId"],
-        "startDateTime": format_datetime(window.start),
-        "endDateTime": format_datetime(window.end),
+        "startDateTime": info["startDateTime"],
+        "endDateTime": given_end or format_datetime(window.end),
     }
     if kind == "assignment":
         out["assignmentType"] = schedule.get("assignmentType", "Assigned")

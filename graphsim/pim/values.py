@@ -90,13 +90,21 @@ def parse_datetime(value: Any, name: str) -> datetime:
 
 
 def format_datetime(value: datetime | None) -> str | None:
-    """Render a UTC date-time the way Graph does ('2023-02-07T19:56:00Z')."""
+    """A date-time a caller gave, echoed as Graph does: trailing fraction zeros left out
+    ('2023-02-07T19:56:00Z', '2022-04-12T14:44:50.287Z')."""
     if value is None:
         return None
     value = value.astimezone(UTC)
-    if value.microsecond:
-        return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    fraction = f"{value.microsecond:06d}".rstrip("0")
+    return value.strftime("%Y-%m-%dT%H:%M:%S") + (f".{fraction}" if fraction else "") + "Z"
+
+
+def format_stamp(value: datetime) -> str:
+    """A time PIM stamps itself (created, completed, a start it chose, an audit entry): Graph keeps
+    these to 100 ns and writes seven digits ('2023-02-07T06:57:54.1633903Z'); the simulated clock
+    has microseconds, so the seventh digit is 0."""
+    value = value.astimezone(UTC)
+    return value.strftime("%Y-%m-%dT%H:%M:%S") + f".{value.microsecond:06d}0Z"
 
 
 def optional_str(body: dict[str, Any], key: str) -> str | None:

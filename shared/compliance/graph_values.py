@@ -1,8 +1,8 @@
 """Tolerant readers for Graph JSON values: a missing or malformed field reads as None, never raises.
 
 The collector maps whatever Graph returns; one odd entry must not stop a whole app's history, so
-every lookup here checks types instead of trusting the shape. Graph writes up to seven fractional
-digits (`2023-02-07T07:05:53.7895614Z`), which `datetime.fromisoformat` accepts on Python 3.11.
+every lookup here checks types instead of trusting the shape. Date-times go through the one parser
+of Graph's forms (shared/domain/times.py); here an unreadable one reads as None.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from shared.domain.durations import format_duration, parse_duration
+from shared.domain.times import GraphTimeError, parse_graph_time
 
 
 def dig(data: object, *path: str) -> object:
@@ -37,19 +38,15 @@ def lower(data: object, *path: str) -> str:
 
 
 def parse_time(value: object) -> datetime | None:
-    """A timezone-aware UTC datetime from a datetime or ISO-8601 text; None if unreadable or naive."""
+    """A timezone-aware UTC datetime from a datetime or Graph date-time text; None if unreadable or naive."""
     if isinstance(value, datetime):
-        parsed = value
-    elif isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value.strip())
-        except ValueError:
-            return None
-    else:
+        return value.astimezone(UTC) if value.utcoffset() is not None else None
+    if not isinstance(value, str):
         return None
-    if parsed.utcoffset() is None:
+    try:
+        return parse_graph_time(value)
+    except GraphTimeError:
         return None
-    return parsed.astimezone(UTC)
 
 
 def time_at(data: object, *path: str) -> datetime | None:

@@ -9,16 +9,13 @@ entries per group itself. `$expand=principal` brings each request's UPN along, s
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from shared.domain.times import format_graph_time
 from shared.graph.base import GraphBase, odata_string
 
 Json = dict[str, Any]
-
-
-def _iso(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class ComplianceReads(GraphBase):
@@ -60,8 +57,8 @@ class ComplianceReads(GraphBase):
     async def pim_audits(self, since: datetime, until: datetime) -> list[Json]:
         """PIM's directory audit entries with activityDateTime in [since, until] (one query, paged)."""
         text = (
-            f"loggedByService eq 'PIM' and activityDateTime ge {_iso(since)} "
-            f"and activityDateTime le {_iso(until)}"
+            f"loggedByService eq 'PIM' and activityDateTime ge {format_graph_time(since)} "
+            f"and activityDateTime le {format_graph_time(until)}"
         )
         return await self._list(self.client.audit_logs.directory_audits, filter=text)
 

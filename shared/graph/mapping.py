@@ -7,7 +7,7 @@ values the SDK does not know become None there, and durations come back as Pytho
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from shared.domain.ids import (
@@ -32,6 +32,7 @@ from shared.domain.model import (
     PrincipalType,
     ServicePrincipal,
 )
+from shared.domain.times import parse_optional_graph_time
 from shared.engine.ports import AuditSignal, DirectoryUser
 
 SERVICE_PRINCIPAL_SELECT = [
@@ -46,16 +47,8 @@ SERVICE_PRINCIPAL_SELECT = [
 
 
 def parse_time(value: Any) -> datetime | None:
-    """An ISO-8601 timestamp from Graph (with Z or an offset, 7 fractional digits allowed), or None."""
-    if not value:
-        return None
-    text = str(value).replace("Z", "+00:00")
-    head, _, rest = text.partition(".")
-    if rest:  # Python takes at most 6 fractional digits
-        digits = "".join(ch for ch in rest if ch.isdigit())
-        zone = rest[len(digits) :]
-        text = f"{head}.{digits[:6]}{zone}"
-    return datetime.fromisoformat(text)
+    """A Graph date-time property (None when absent); GraphTimeError when it is not an aware instant."""
+    return parse_optional_graph_time(value)
 
 
 def service_principal(data: Mapping[str, Any]) -> ServicePrincipal:
@@ -169,7 +162,7 @@ def audit_signal(data: Mapping[str, Any]) -> AuditSignal:
     return AuditSignal(
         id=str(data.get("id") or ""),
         activity=str(data.get("activityDisplayName") or ""),
-        at=parse_time(data.get("activityDateTime")) or datetime.min,
+        at=parse_time(data.get("activityDateTime")) or datetime.min.replace(tzinfo=UTC),
         target_ids=targets,
         initiated_by_app=str(initiator).lower() if initiator else None,
     )

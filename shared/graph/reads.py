@@ -16,6 +16,7 @@ from shared.domain.model import (
     ObservedGroup,
     ServicePrincipal,
 )
+from shared.domain.times import format_graph_time
 from shared.engine.ports import (
     AuditSignal,
     DeltaTokenExpired,
@@ -32,9 +33,6 @@ from shared.graph.errors import GraphError, NotFoundError
 _EXPIRED_CODES = frozenset({"syncStateNotFound", "resyncRequired", "syncStateInvalid"})
 _USER_SELECT = ["id", "userPrincipalName", "userType", "accountEnabled"]
 
-
-def _iso(value: datetime) -> str:
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class GraphReads(GraphBase):
@@ -111,7 +109,10 @@ class GraphReads(GraphBase):
         # $filter datetimes are whole seconds here: round `until` UP, or entries stamped within the
         # current second (Graph keeps fractions) would fall outside the window until the next tick.
         ceiling = until.replace(microsecond=0) + (timedelta(seconds=1) if until.microsecond else timedelta(0))
-        text = f"activityDateTime ge {_iso(since)} and activityDateTime le {_iso(ceiling)}"
+        text = (
+            f"activityDateTime ge {format_graph_time(since)} "
+            f"and activityDateTime le {format_graph_time(ceiling)}"
+        )
         items = await self._list(self.client.audit_logs.directory_audits, filter=text)
         return [mapping.audit_signal(item) for item in items]
 

@@ -15,6 +15,7 @@ from shared.domain.ids import (
     ServicePrincipalId,
 )
 from shared.domain.model import AccessId, JsonObject, ObservedGroup, TicketInfo
+from shared.domain.times import format_graph_time
 from shared.engine.ports import ScheduleRequestResult
 from shared.graph import mapping
 from shared.graph.base import GraphBase
@@ -23,9 +24,6 @@ from shared.graph.errors import ConflictError, NotFoundError, PermanentGraphErro
 # adminRemove of something PIM no longer has: the removal already happened.
 _ALREADY_GONE = frozenset({"RoleAssignmentDoesNotExist"})
 
-
-def _iso(value: datetime) -> str:
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class GraphWrites(GraphBase):
@@ -182,10 +180,12 @@ def _eligibility_body(
         "justification": justification or "Managed by PIM Warden",
     }
     if action != "adminRemove":
-        expiration: dict[str, Any] = (
-            {"type": "afterDateTime", "endDateTime": _iso(end)} if end else {"type": "noExpiration"}
-        )
-        body["scheduleInfo"] = {"expiration": expiration} | ({"startDateTime": _iso(start)} if start else {})
+        expiration: dict[str, Any] = {"type": "noExpiration"}
+        if end:
+            expiration = {"type": "afterDateTime", "endDateTime": format_graph_time(end)}
+        body["scheduleInfo"] = {"expiration": expiration}
+        if start:
+            body["scheduleInfo"]["startDateTime"] = format_graph_time(start)
     if ticket is not None:
         body["ticketInfo"] = {"ticketNumber": ticket.number, "ticketSystem": ticket.system}
     return body

@@ -125,3 +125,22 @@ async def test_faults_validated_and_reset(http, ctl):
     assert (await http.get("/users")).status_code in (503, 504)
     await ctl.post("/reset")
     assert (await http.get("/users")).status_code == 200
+
+
+async def test_unique_name_is_enforced_on_writes_while_reads_do_not_show_the_group(http, ctl):
+    # group-upsert.md: a uniqueName that already exists is an update (204), never a second group;
+    # Entra checks the alternate key when writing, whatever replication lets reads show.
+    await ctl.post("/faults", json={"replication_delay_s": 60})
+    url = "/groups(uniqueName='pimwarden-x')"
+    body = {k: GROUP[k] for k in ("displayName", "mailEnabled", "mailNickname", "securityEnabled")}
+    first = await http.patch(url, json=body, headers={"Prefer": "create-if-missing"})
+    assert first.status_code == 201
+    assert (await http.get(url)).status_code == 404  # still hidden from reads
+    prefer = {"Prefer": "create-if-missing"}
+    again = await http.patch(url, json={**body, "description": "again"}, headers=prefer)
+    assert again.status_code == 204
+    duplicate = await http.post("/groups", json={**body, "uniqueName": "PIMWARDEN-X"})
+    assert_graph_error(duplicate, 400, "Request_BadRequest")
+    await ctl.post("/clock", json={"advance": "PT61S"})
+    holders = [g for g in (await http.get("/groups")).json()["value"] if g.get("uniqueName") == "pimwarden-x"]
+    assert [(g["id"], g["description"]) for g in holders] == [(first.json()["id"], "again")]

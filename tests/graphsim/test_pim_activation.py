@@ -213,7 +213,7 @@ def test_approval_pending_then_approved(pim: PimBackend, directory: InMemoryDire
     directory.advance(timedelta(minutes=10))
     decided = pim.decide_approval(got["approvalId"], True, APPROVER, "ok")
     assert decided["status"] == "Provisioned"
-    assert decided["scheduleInfo"]["startDateTime"] == "2025-03-03T09:10:00Z"
+    assert decided["scheduleInfo"]["startDateTime"] == "2025-03-03T09:10:00.0000000Z"
     assert directory.members[GROUP] == {USER}
     assert pim.get_approval(got["approvalId"])["stages"][0]["reviewResult"] == "Approve"
     names = directory.activities()

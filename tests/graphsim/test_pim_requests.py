@@ -89,14 +89,32 @@ def test_create_eligibility_example_1(pim: PimBackend, directory: InMemoryDirect
     assert (got["principalId"], got["accessId"], got["groupId"]) == (USER, "member", GROUP)
     assert got["targetScheduleId"] == f"{GROUP}_member_{got['id']}"
     assert got["createdBy"] == {"user": {"id": USER}}
-    # the requested start lies in the past, so the server moves it to its own time
+    # the requested start lies in the past, so the server moves it to its own time, stamped as PIM
+    # stamps its own times (seven digits); the given end is echoed as given
     assert got["scheduleInfo"] == {
-        "startDateTime": "2023-02-07T06:57:54Z",
+        "startDateTime": "2023-02-07T06:57:54.0000000Z",
         "recurrence": None,
         "expiration": {"type": "afterDateTime", "endDateTime": "2023-02-07T19:56:00Z", "duration": None},
     }
-    assert got["createdDateTime"] == got["completedDateTime"] == "2023-02-07T06:57:54Z"
+    assert got["createdDateTime"] == got["completedDateTime"] == "2023-02-07T06:57:54.0000000Z"
     assert directory.members.get(GROUP, set()) == set()  # eligible is not a member
+
+
+def test_pim_stamps_its_own_times_with_seven_digits() -> None:
+    """privilegedaccessgroup-post-eligibilityschedulerequests.md, example 1: `createdDateTime`
+    "2023-02-07T06:57:54.1633903Z", a server-chosen `startDateTime` likewise, `endDateTime` as given."""
+    clock = InMemoryDirectory(datetime(2023, 2, 7, 6, 57, 54, 163390, tzinfo=UTC))
+    clock.add_user(USER, "Alex Wilber")
+    clock.add_group(GROUP, "FinReport-SeniorAnalyst-SecureAccess")
+    pim = build(clock)
+    got = pim.create_request("eligibility", eligibility(), Caller())
+    assert got["createdDateTime"] == got["completedDateTime"] == "2023-02-07T06:57:54.1633900Z"
+    assert got["scheduleInfo"]["startDateTime"] == "2023-02-07T06:57:54.1633900Z"
+    assert got["scheduleInfo"]["expiration"]["endDateTime"] == "2023-02-07T19:56:00Z"
+    [schedule] = pim.list_schedules("eligibility", f"groupId eq '{GROUP}'")
+    [instance] = pim.list_instances("eligibility", f"groupId eq '{GROUP}'")
+    assert schedule["createdDateTime"] == instance["startDateTime"] == "2023-02-07T06:57:54.1633900Z"
+    assert instance["endDateTime"] == "2023-02-07T19:56:00Z"
 
 
 def test_extend_eligibility_example_2(pim: PimBackend, directory: InMemoryDirectory) -> None:
@@ -169,7 +187,7 @@ def test_list_eligibility_schedules_example(pim: PimBackend) -> None:
     assert instance == {
         "id": seeded["id"],
         "principalId": USER,
-        "startDateTime": "2022-04-12T14:44:50.287000Z",
+        "startDateTime": "2022-04-12T14:44:50.287Z",
         "endDateTime": "2024-04-10T00:00:00Z",
         "accessId": "member",
         "groupId": GROUP,
