@@ -10,6 +10,7 @@ from datetime import timedelta
 import httpx
 import pytest
 
+from devstack.audit_trail import check_trail
 from graphsim.app import GraphSim
 from graphsim.testing import asgi_transport
 from shared.engine.intents import APPLIED, NOT_APPLIED, RESOLVED_BY
@@ -17,7 +18,6 @@ from shared.engine.run import enforce
 from shared.storage import AuditEvent, StateStore
 from shared.storage.audit import PENDING
 
-from ..trail_check import check_trail
 from .simenv import app_by_name, gateway_for, make_services
 from .test_engine_resilience import Crash, one_app_sim
 
