@@ -203,6 +203,7 @@ class DriftKind(StrEnum):
     STANDING_ACCESS = "standing_access"
     UNMANAGED_OWNER = "unmanaged_owner"
     GROUP_SETTINGS = "group_settings"
+    DUPLICATE_GROUP = "duplicate_group"
 
 
 @dataclass(frozen=True)

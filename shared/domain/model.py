@@ -173,13 +173,15 @@ class ObservedRole:
     says we created it recently and Graph does not show it yet (the executor waits; nobody creates a
     second one, since creation is keyed by uniqueName). `recorded_group_id` is the group id our store
     recorded for this role (None before the first onboarding): differences found after that are drift.
-    Policies are None when not read (yet).
+    Policies are None when not read (yet). `duplicate_group_ids` are other groups seen with the role's
+    uniqueName (the recorded group is the one kept): never more than one group may guard a role.
     """
 
     app_role_id: AppRoleId
     group: ObservedGroup | None = None
     awaiting_replication: bool = False
     recorded_group_id: GroupId | None = None
+    duplicate_group_ids: tuple[GroupId, ...] = ()
     member_policy: ObservedPolicy | None = None
     owner_policy: ObservedPolicy | None = None
     eligibilities: tuple[EligibilityInstance, ...] = ()
@@ -193,13 +195,16 @@ class ObservedRole:
 @dataclass(frozen=True)
 class ObservedApp:
     """One app as observed: the service principal (None when Graph says it is deleted), per
-    protected role what Graph shows, every app role assignment on the SP, and our record state."""
+    protected role what Graph shows, every app role assignment on the SP, and our record state.
+    `group_names` holds the uniqueName of each other group holding an app role assignment on the SP
+    (read so a second group of our naming is told apart from a group someone else assigned)."""
 
     service_principal_id: ServicePrincipalId
     service_principal: ServicePrincipal | None
     roles: Mapping[AppRoleId, ObservedRole] = field(default_factory=dict, hash=False)
     app_role_assignments: tuple[AppRoleAssignment, ...] = ()
     record_state: RecordState = RecordState.ACTIVE
+    group_names: Mapping[PrincipalId, str] = field(default_factory=dict, hash=False)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -21,10 +21,10 @@ from shared.domain.actions import (
     PlanBuilder,
     RecordAppDeleted,
     RecordAppOutOfScope,
-    RemoveDirectAssignment,
     RequireAssignment,
     UpdateGroup,
 )
+from shared.domain.app_assignments import plan_app_assignments
 from shared.domain.eligibility_planning import plan_eligibilities, plan_members
 from shared.domain.ids import PrincipalId
 from shared.domain.model import AccessId, DesiredApp, DesiredRole, ObservedApp, ObservedRole, RecordState
@@ -50,7 +50,7 @@ def plan_app(desired: DesiredApp, observed: ObservedApp, now: datetime) -> Plan:
             plan_eligibilities(desired, role, seen, now, plan)
             plan_members(desired, role, seen, now, plan)
         _plan_assignment_required(desired, observed, plan)
-        _plan_direct_assignments(desired, observed, plan)
+        plan_app_assignments(desired, observed, plan)
     return plan.finish()
 
 
@@ -249,34 +249,3 @@ def _plan_assignment_required(desired: DesiredApp, observed: ObservedApp, plan: 
             reason="without assignment required, anyone in the tenant can sign in to the app",
         )
     )
-
-
-def _plan_direct_assignments(desired: DesiredApp, observed: ObservedApp, plan: PlanBuilder) -> None:
-    managed = {PrincipalId(seen.group.id) for seen in observed.roles.values() if seen.group is not None}
-    for assignment in sorted(
-        observed.app_role_assignments, key=lambda a: (a.principal_id, a.app_role_id, a.id)
-    ):
-        if assignment.principal_id in managed:
-            continue
-        subject = f"{assignment.principal_type} {assignment.principal_id} (app role {assignment.app_role_id})"
-        if assignment.principal_id in desired.protected_principals:
-            plan.notices.append(f"direct assignment of protected principal kept: {subject}")
-            continue
-        repaired = desired.exclusive
-        plan.drift.append(
-            Drift(
-                DriftKind.DIRECT_ASSIGNMENT,
-                subject,
-                "assigned directly, bypassing PIM",
-                "access only through the managed group",
-                repaired,
-            )
-        )
-        if repaired:
-            plan.actions.append(
-                RemoveDirectAssignment(
-                    service_principal_id=desired.service_principal_id,
-                    assignment=assignment,
-                    reason="exclusive mode: access goes only through the PIM-guarded group",
-                )
-            )

@@ -1,17 +1,27 @@
 """Observe one app: read Graph into the domain's ObservedApp (the planner's "what is").
 
 Groups are found by their deterministic uniqueName, never by display name; our record's group id is
-fed in so the planner can tell drift (we made it, it changed) from first onboarding. Policies and PIM
+fed in so the planner can tell drift (we made it, it changed) from first onboarding, and the recorded
+group is the one kept should a second group ever show the same uniqueName. Policies and PIM
 state are read only for groups that exist.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
-from shared.domain.ids import AppRoleId, GroupId, ServicePrincipalId
-from shared.domain.model import DesiredApp, ObservedApp, ObservedRole, RecordState, ServicePrincipal
+from shared.domain.ids import AppRoleId, GroupId, PrincipalId, ServicePrincipalId
+from shared.domain.model import (
+    AppRoleAssignment,
+    DesiredApp,
+    ObservedApp,
+    ObservedGroup,
+    ObservedRole,
+    PrincipalType,
+    RecordState,
+    ServicePrincipal,
+)
 from shared.engine.ports import GraphPort
 from shared.storage import AppStatus, ManagedApp
 
@@ -49,14 +59,29 @@ async def observe_app(
     )
     assignments = await reading
     return ObservedApp(
-        sp_id, sp, {role.app_role_id: role for role in roles}, tuple(assignments), record_state=state
+        sp_id, sp, {role.app_role_id: role for role in roles}, tuple(assignments), record_state=state,
+        group_names=await _other_group_names(graph, roles, assignments),
     )
+
+
+async def _other_group_names(
+    graph: GraphPort, roles: Sequence[ObservedRole], assignments: Sequence[AppRoleAssignment]
+) -> dict[PrincipalId, str]:
+    """uniqueNames of the groups holding an assignment other than the roles' own groups: a group of our
+    naming there is a second way into the app, whoever made it."""
+    known = {seen.group.id for seen in roles if seen.group is not None}
+    others = sorted(
+        {GroupId(a.principal_id) for a in assignments if a.principal_type is PrincipalType.GROUP} - known
+    )
+    if not others:
+        return {}
+    return {PrincipalId(g): name for g, name in (await graph.group_unique_names(others)).items()}
 
 
 async def _observe_role(
     graph: GraphPort, role_id: AppRoleId, unique_name: str, recorded: Mapping[AppRoleId, GroupId]
 ) -> ObservedRole:
-    group = await graph.find_group(unique_name)
+    group, duplicates = await _guard_group(graph, unique_name, recorded.get(role_id))
     if group is None:
         return ObservedRole(role_id, recorded_group_id=recorded.get(role_id))
     policies, pim = await asyncio.gather(graph.group_policies(group.id), graph.group_pim_state(group.id))
@@ -64,8 +89,23 @@ async def _observe_role(
         app_role_id=role_id,
         group=group,
         recorded_group_id=recorded.get(role_id),
+        duplicate_group_ids=duplicates,
         member_policy=policies.member,
         owner_policy=policies.owner,
         eligibilities=pim.eligibilities,
         active_assignments=pim.active_assignments,
     )
+
+
+async def _guard_group(
+    graph: GraphPort, unique_name: str, recorded: GroupId | None
+) -> tuple[ObservedGroup | None, tuple[GroupId, ...]]:
+    """The group guarding a role: the one with its uniqueName; when that is not the group we recorded
+    while ours still carries the name (a duplicate, whatever made it), ours is kept and the other reported."""
+    found = await graph.find_group(unique_name)
+    if recorded is None or (found is not None and found.id == recorded):
+        return found, ()
+    mine = await graph.get_group(recorded)
+    if mine is None or (mine.unique_name or "").lower() != unique_name.lower():
+        return found, ()
+    return mine, (found.id,) if found is not None else ()

@@ -145,6 +145,14 @@ class GraphPort(Protocol):
         """The group with this uniqueName, members and owners included, or None (not there / not visible)."""
         ...
 
+    async def get_group(self, group_id: GroupId) -> ObservedGroup | None:
+        """The group with this id, members and owners included, or None (not there / not visible)."""
+        ...
+
+    async def group_unique_names(self, group_ids: Sequence[GroupId]) -> Mapping[GroupId, str]:
+        """The uniqueName of each of these groups that exists and has one."""
+        ...
+
     async def group_policies(self, group_id: GroupId) -> GroupPolicies:
         """The group's member and owner role management policies with their rules."""
         ...

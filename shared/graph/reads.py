@@ -132,6 +132,28 @@ class GraphReads(GraphBase):
             return None
         return await self._with_members(data)
 
+    async def get_group(self, group_id: GroupId) -> ObservedGroup | None:
+        """The group with this id, members and owners included; None when not (yet) visible."""
+        try:
+            data = await self._get(self.client.groups.by_group_id(group_id))
+        except NotFoundError:
+            return None
+        return await self._with_members(data)
+
+    async def group_unique_names(self, group_ids: Sequence[GroupId]) -> dict[GroupId, str]:
+        """The uniqueName of each of these groups that exists and has one (read together, batched)."""
+
+        async def one(group_id: GroupId) -> tuple[GroupId, str]:
+            builder = self.client.groups.by_group_id(group_id)
+            try:
+                data = await self._get(builder, select=["id", "uniqueName"])
+            except NotFoundError:
+                return group_id, ""
+            return group_id, str(data.get("uniqueName") or "")
+
+        found = await asyncio.gather(*(one(group_id) for group_id in group_ids))
+        return {group_id: name for group_id, name in found if name}
+
     async def group_policies(self, group_id: GroupId) -> GroupPolicies:
         """The group's member and owner policies, rules expanded."""
         text = f"scopeId eq {odata_string(group_id)} and scopeType eq 'Group'"

@@ -129,7 +129,7 @@ async def test_throttling_storm_still_converges(sim: GraphSim, state_store: Stat
             "error_rate": 0.1,
             "lost_response_rate": 0.1,
             "seed": 3,
-            "throttle": {"enabled": True, "read_units_per_10s": 100, "writes_per_150s": 1000},
+            "throttle": {"enabled": True, "read_units_per_10s": 60, "writes_per_150s": 1000},
         }
     )
     services = make_services(
