@@ -40,7 +40,6 @@ from shared.storage import StateStore
 
 FAULTS: dict[str, Any] = {
     "latency_ms": 5, "error_rate": 0.05, "lost_response_rate": 0.12, "replication_delay_s": 0.5,
-    "throttle": {"enabled": True, "read_units_per_10s": 30, "writes_per_150s": 60},
 }
 FAULTS_OFF: dict[str, Any] = {
     "latency_ms": 0, "error_rate": 0, "lost_response_rate": 0, "replication_delay_s": 0, "throttle": False,
@@ -57,8 +56,15 @@ class ChaosPlan:
     seed: int = 7
     rounds: int = 6
     kill_rate: float = 0.6
-    kill_within_s: float = 4.0
+    kill_within_s: float = 6.0  # a CLI process needs 2-3 s to start: most kills hit it at work
     process_timeout_s: float = 180.0
+    read_units_per_10s: int = 30  # throttling far below Graph's figures, so that 429s do happen
+    writes_per_150s: int = 60
+
+    def faults(self) -> dict[str, Any]:
+        throttle = {"enabled": True, "read_units_per_10s": self.read_units_per_10s,
+                    "writes_per_150s": self.writes_per_150s}
+        return {**FAULTS, "throttle": throttle, "seed": self.seed}
 
 
 @dataclass
@@ -74,7 +80,7 @@ class Stack:
         import os
 
         overrides = {"PIMWARDEN_TABLE_PREFIX": self.prefix, "PIMWARDEN_LEASE_SECONDS": "30",
-                     "PIMWARDEN_REPLICATION_WAIT_SECONDS": "20"}
+                     "PIMWARDEN_REPLICATION_WAIT_SECONDS": "6"}
         return {**os.environ, **local_environment(self.graph.base_url, self.storage, **overrides)}
 
 
@@ -120,7 +126,7 @@ def run_chaos(stack: Stack, plan: ChaosPlan) -> Figures:
 
 def _set_up(sim: httpx.Client, stack: Stack, plan: ChaosPlan) -> tuple[str, dict[str, dict[str, Any]]]:
     """Faults on, two grants; returns the app id and the users."""
-    sim.post("/_sim/faults", json={**FAULTS, "seed": plan.seed}).raise_for_status()
+    sim.post("/_sim/faults", json=plan.faults()).raise_for_status()
     state = sim.get("/_sim/state").json()
     users = {u["userPrincipalName"].split("@")[0] + "@": u for u in state["users"]}
     app = next(sp["id"] for sp in state["servicePrincipals"] if sp["displayName"] == APP)
