@@ -33,6 +33,7 @@ from shared.storage.limits import escape_key, fit_text, to_json
 from shared.storage.tables import EntityTable, StoredEntity
 
 PENDING = "pending"  # outcome of an intent whose write has not been confirmed yet
+PENDING_LOOKBACK = timedelta(days=7)
 TENANT_SCOPE = "_tenant"  # app_id for events that concern no single app (e.g. discovery)
 _SEQUENCE = itertools.count()
 
@@ -130,12 +131,12 @@ class AuditLog:
             await self._table.transact(partition, writes)
 
     async def pending(self, app_id: str, now: datetime) -> list[AuditEvent]:
-        """`app_id`'s intents still pending from this month and the one before (a run looks at an
-        app at least once per full audit, so an older pending row cannot arise), oldest first."""
+        """`app_id`'s intents still pending from the last week, oldest first: one filtered query of
+        the app's month partition (two in a month's first week). An app is looked at again at least
+        once per full audit (a day by default), so the week is a wide margin."""
         now = codec.aware(now, "now").astimezone(UTC)
-        last_month = now.replace(day=1) - timedelta(days=1)
         found: list[AuditEvent] = []
-        for month in _months(last_month, now):
+        for month in _months(now - PENDING_LOOKBACK, now):
             where = "PartitionKey eq @pk and Outcome eq @outcome"
             rows = await self._table.query(where, {"pk": escape_key(f"{app_id}:{month}"), "outcome": PENDING})
             found += [_from_stored(app_id, s) for s in rows]
