@@ -38,9 +38,7 @@ from devstack.stack import local_environment, sync_sim_clock
 from shared.engine.grants import GrantRequest, record_grant
 from shared.storage import StateStore
 
-FAULTS: dict[str, Any] = {
-    "latency_ms": 5, "error_rate": 0.05, "lost_response_rate": 0.12, "replication_delay_s": 0.5,
-}
+FAULTS: dict[str, Any] = {"latency_ms": 5, "replication_delay_s": 0.5}
 FAULTS_OFF: dict[str, Any] = {
     "latency_ms": 0, "error_rate": 0, "lost_response_rate": 0, "replication_delay_s": 0, "throttle": False,
 }
@@ -58,13 +56,16 @@ class ChaosPlan:
     kill_rate: float = 0.6
     kill_within_s: float = 6.0  # a CLI process needs 2-3 s to start: most kills hit it at work
     process_timeout_s: float = 180.0
+    error_rate: float = 0.05  # 503/504 before the request is handled
+    lost_response_rate: float = 0.12  # the write is done, its answer replaced by a 503/504
     read_units_per_10s: int = 30  # throttling far below Graph's figures, so that 429s do happen
     writes_per_150s: int = 60
 
     def faults(self) -> dict[str, Any]:
         throttle = {"enabled": True, "read_units_per_10s": self.read_units_per_10s,
                     "writes_per_150s": self.writes_per_150s}
-        return {**FAULTS, "throttle": throttle, "seed": self.seed}
+        return {**FAULTS, "error_rate": self.error_rate, "lost_response_rate": self.lost_response_rate,
+                "throttle": throttle, "seed": self.seed}
 
 
 @dataclass
@@ -140,11 +141,13 @@ def _bad_day(sim: httpx.Client, stack: Stack, cli: Cli, plan: ChaosPlan, app: st
     rng = random.Random(plan.seed)
     for round_no in range(plan.rounds):
         if round_no == plan.rounds // 2:
+            # The grants reach PIM (waiting out leases of killed runs), then one of them is revoked.
+            _until_ok(cli, "apply", "--app", app, "--wait", "60", "--detailed-exitcode")
             _clock(sim)
             figures.revoke_exit = _until_ok(cli, "revoke", "--app", app, "--user", users[REVOKED]["id"])
             asyncio.run(_grant(stack, app, users[LATE]))
         _clock(sim, behind=timedelta(minutes=10) if round_no < plan.rounds // 2 else timedelta(0))
-        figures.kills += _round(cli, rng, plan)
+        figures.kills += _round(cli, rng, plan, cold=round_no == 0)
 
 
 def _clock(sim: httpx.Client, behind: timedelta = timedelta(0)) -> None:
@@ -166,13 +169,16 @@ def _settle(sim: httpx.Client, cli: Cli, figures: Figures) -> None:
     figures.second_apply_writes = int(found.group(1)) if found and code == 0 else -1
 
 
-def _round(cli: Cli, rng: random.Random, plan: ChaosPlan) -> int:
-    """One or two applies at once (sometimes --full), each killed at a seeded moment or let finish."""
+def _round(cli: Cli, rng: random.Random, plan: ChaosPlan, *, cold: bool = False) -> int:
+    """One or two applies at once (sometimes --full), each killed at a seeded moment or let finish;
+    the `cold` onboarding is always killed, 1-3.5 s after its start (a CLI takes 1-3 s to start)."""
     argvs = [["apply"]] * (2 if rng.random() < 0.25 else 1)
     if rng.random() < 0.2:
         argvs[0] = ["apply", "--full"]
     kill_at = [rng.uniform(0.05, plan.kill_within_s) if rng.random() < plan.kill_rate else None
                for _ in argvs]
+    if cold:
+        kill_at[0] = rng.uniform(1.0, 3.5)
     began = time.monotonic()
     procs = [cli.start(*argv) for argv in argvs]
     kills = 0

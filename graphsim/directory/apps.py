@@ -116,8 +116,11 @@ class AppsBackend:
         return assignment
 
     def _check_role(self, sp: dict[str, Any], role_id: str) -> None:
-        roles = [r for r in sp.get("appRoles") or [] if r.get("isEnabled", True)]
-        allowed = {str(r.get("id", "")).lower() for r in roles} or {shapes.DEFAULT_APP_ROLE}
+        # appRoleAssignment.appRoleId: Default Access only "if the resource application has not
+        # declared any app roles"; a declared role must be enabled to be assigned.
+        declared = sp.get("appRoles") or []
+        roles = [r for r in declared if r.get("isEnabled", True)]
+        allowed = {str(r.get("id", "")).lower() for r in roles} if declared else {shapes.DEFAULT_APP_ROLE}
         if role_id not in allowed:
             raise bad(f"Permission being assigned was not found on application '{sp.get('appId')}'.")
 

@@ -6,8 +6,10 @@ group made by a retried create, a guard group also assigned to another role, a s
 second way into the app: it is reported as drift and removed in every mode, exclusive or not. The
 extra group itself is left alone (not deleted, members and eligibilities untouched): once it holds
 no app role assignment it grants nothing in this app, and deleting a group is the operator's call.
-Assignments of anyone else are direct assignments: removed in exclusive mode, else reported.
-Protected principals are never removed.
+Anyone else's assignment to a guarded role is a direct assignment: removed in exclusive mode, else
+reported. Assignments to roles no group guards (application permissions held by other apps, roles the
+profile leaves out, every role of an app with nothing protected) are not touched. Protected principals
+are never removed.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ def our_groups(desired: DesiredApp, observed: ObservedApp) -> Mapping[PrincipalI
 def plan_app_assignments(desired: DesiredApp, observed: ObservedApp, plan: PlanBuilder) -> None:
     """Remove every assignment that is not the guard group's own; report what is only reported."""
     keep, ours = guarding(desired, observed), our_groups(desired, observed)
+    guarded = {role.app_role_id for role in desired.roles}
     _report_duplicates(observed, plan)
     for assignment in sorted(
         observed.app_role_assignments, key=lambda a: (a.principal_id, a.app_role_id, a.id)
@@ -57,8 +60,10 @@ def plan_app_assignments(desired: DesiredApp, observed: ObservedApp, plan: PlanB
             plan.notices.append(f"direct assignment of protected principal kept: {subject}")
         elif assignment.principal_id in ours:
             _remove_second_path(desired, assignment, subject, ours[assignment.principal_id], plan)
-        else:
+        elif assignment.app_role_id in guarded:
             _direct(desired, assignment, subject, plan)
+        # else: a role no group guards (an application permission, a role the profile leaves out):
+        # not a way around PIM Warden, so not its to report or remove.
 
 
 def _report_duplicates(observed: ObservedApp, plan: PlanBuilder) -> None:

@@ -76,6 +76,14 @@ def protected_roles(sp: ServicePrincipal, profile: Profile) -> tuple[list[tuple[
         (r for r in sp.app_roles if r.is_enabled and "User" in r.allowed_member_types),
         key=lambda r: str(r.id),
     )
+    if sp.app_roles and not assignable:
+        # Graph takes Default Access only for an app that declares no app roles (appRoleAssignment:
+        # "If the resource application has not declared any app roles ..."), and users and groups
+        # cannot hold app roles made for applications: there is no user access here to guard.
+        return [], [
+            "the app declares app roles, none of them enabled for users and groups: no user access to "
+            "guard, nothing protected (Graph refuses Default Access for an app that declares app roles)"
+        ]
     default = [(DEFAULT_APP_ROLE_ID, role_word(DEFAULT_APP_ROLE_ID, None, None))]
     selector = profile.protected_roles
     if selector.mode is RoleSelection.DEFAULT:

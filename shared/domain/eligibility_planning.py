@@ -56,7 +56,10 @@ def _current_eligibilities(seen: ObservedRole, now: datetime) -> dict[PrincipalI
     if seen.group is None:
         return {}
     found: dict[PrincipalId, EligibilityInstance] = {}
-    for item in sorted(seen.eligibilities, key=lambda e: (e.end is None, e.end or e.start)):
+    # Ties on the end go to the later start, then the later creation: the same answer in any order.
+    for item in sorted(
+        seen.eligibilities, key=lambda e: (e.end is None, e.end or e.start, e.start, e.created or e.start)
+    ):
         if (
             item.access_id is AccessId.MEMBER
             and item.group_id == seen.group.id

@@ -5,7 +5,8 @@
 * A new group may be invisible for a while (replication delay): a NotFoundError on a group created
   in this run is waited out with backoff within a budget, never answered by creating again.
 * The first policy-rule update onboards a group to PIM and changes its policy ids: after the first
-  write to a group's policies they are read again; a stale id (404) is re-read once and retried.
+  write to a group's policies they are read again; a 404 on a policy id means the id is stale (also
+  when the onboarding write's answer was lost and its retry met the new ids): re-read at once, retried.
 * Given the whole plan (`pending`), every rule correction of one policy goes out in ONE request
   (`PATCH /policies/roleManagementPolicies/{id}` with its rules) : one write
   instead of one per rule, which is what Graph's write budget (3,000 per 150 s) makes matter.
@@ -133,20 +134,27 @@ class Executor:
             return  # sent in one request with an earlier correction of the same policy
         batch = self._rule_batch(action)
         gid = self._group(action.unique_name)
-        policy_id = await self._visible(gid, lambda: self._policy_id(gid, action.access_id, action.policy_id))
-        try:
-            await self._patch_rules(policy_id, batch)
-        except NotFoundError:
-            # The id went stale (the group was onboarded since we read it): read again, once.
-            self.fresh.pop(gid, None)
-            self.written.add(gid)
-            policy_id = await self._policy_id(gid, action.access_id, None)
-            await self._patch_rules(policy_id, batch)
+        await self._visible(gid, lambda: self._send_rules(gid, action, batch))
         self.sent.update(id(a) for a in batch)
         if gid not in self.written:
             # The first rule update onboards the group and changes its policy ids: read them again.
             self.written.add(gid)
             self.fresh.pop(gid, None)
+
+    async def _send_rules(
+        self, gid: GroupId, action: CorrectPolicyRule, batch: list[CorrectPolicyRule]
+    ) -> None:
+        policy_id = await self._policy_id(gid, action.access_id, action.policy_id)
+        try:
+            await self._patch_rules(policy_id, batch)
+        except NotFoundError:
+            # A 404 on a policy id means the id went stale: the group was onboarded since it was read
+            # (maybe by an earlier attempt whose answer was lost), and PIM gave it new policy ids.
+            # Read them again at once; waiting would not bring the old id back.
+            self.fresh.pop(gid, None)
+            self.written.add(gid)
+            policy_id = await self._policy_id(gid, action.access_id, None)
+            await self._patch_rules(policy_id, batch)
 
     def _rule_batch(self, action: CorrectPolicyRule) -> list[CorrectPolicyRule]:
         """`action` and the plan's other unsent corrections of the same group's same policy."""

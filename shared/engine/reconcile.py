@@ -56,6 +56,7 @@ class AppResult:
     error: str | None = None
     due: datetime | None = None
     writes_record: bool = False  # a dry run found the app's record missing: apply writes it
+    applied: int = 0  # actions this run carried out (a failed app may have made some before failing)
 
     @property
     def drifted(self) -> bool:
@@ -242,13 +243,16 @@ async def _apply(
         services.graph, observed, on_group, services.sleep, services.config.replication_wait_seconds,
         pending=plan.actions,
     )
+    applied = 0
     for action in plan.actions:
         await keep()
         try:
             outcome = await executor.apply(action)
         except GraphError as error:
             await writes.close(action, f"failed: {error}")
-            return await _graph_failure(services, sp_id, sp, None, error, now, False, plan)
+            failed = await _graph_failure(services, sp_id, sp, None, error, now, False, plan)
+            return replace(failed, applied=applied)
+        applied += outcome == "applied"
         await writes.close(action, outcome, executor.pim_requests.get(id(action)))
     groups = {str(roles_by_name[u]): str(g) for u, g in executor.group_ids.items() if u in roles_by_name}
     status = _final_status(plan, verdict is not None, sp is not None)
@@ -270,7 +274,8 @@ async def _apply(
             sp_fingerprint=service_principal_fingerprint(left) if left else "",
         ),
     )
-    return AppResult(sp_id, Outcome.CHANGED if plan.actions else Outcome.UNCHANGED, plan, due=due)
+    outcome = Outcome.CHANGED if applied else Outcome.UNCHANGED
+    return AppResult(sp_id, outcome, plan, due=due, applied=applied)
 
 
 def _as_left(sp: ServicePrincipal | None, plan: Plan) -> ServicePrincipal | None:

@@ -68,6 +68,19 @@ class RunSummary:
     def failed(self) -> int:
         return self.count(Outcome.FAILED, Outcome.DEFERRED, Outcome.UNREADABLE)
 
+    @property
+    def changed(self) -> int:
+        """Apps this run changed (a failed app that made writes first counts too); in a dry run, the
+        apps that would change."""
+        if self.dry_run:
+            return self.count(Outcome.CHANGED)
+        return sum(1 for r in self.results if r.applied)
+
+    @property
+    def applied(self) -> int:
+        """Actions carried out, over all apps."""
+        return sum(r.applied for r in self.results)
+
     def count_with_changes(self) -> int:
         """How many apps have (or, in a dry run, would have) changes."""
         return sum(1 for r in self.results if r.has_changes)
@@ -76,10 +89,11 @@ class RunSummary:
         """The one-line summary the timer logs."""
         return (
             f"enforce cause={self.cause} full={str(self.full).lower()} dry_run={str(self.dry_run).lower()} "
-            f"apps_seen={self.seen} changed={self.count(Outcome.CHANGED)} drifted={self.drifted} "
+            f"apps_seen={self.seen} changed={self.changed} drifted={self.drifted} "
             f"failed={self.failed} skipped={self.count(Outcome.SKIPPED)} not_reached={self.not_reached} "
             f"graph_requests={self.graph_requests} graph_writes={self.graph_writes} "
-            f"elapsed_s={self.elapsed_s:.1f} state_unreadable={self.count(Outcome.UNREADABLE)}"
+            f"actions_applied={self.applied} elapsed_s={self.elapsed_s:.1f} "
+            f"state_unreadable={self.count(Outcome.UNREADABLE)}"
         )
 
 

@@ -81,7 +81,9 @@ class GraphWrites(GraphBase):
         builder = self.client.policies.role_management_policies.by_unified_role_management_policy_id(
             policy_id
         ).rules.by_unified_role_management_policy_rule_id(rule_id)
-        await self._when_visible(lambda: self._write("PATCH", builder, dict(body)))
+        # No replication wait on 404: a policy id that is not found is stale (onboarding replaced it);
+        # the executor reads the ids again at once.
+        await self._write("PATCH", builder, dict(body))
 
     async def patch_policy_rules(self, policy_id: PolicyId, bodies: list[JsonObject]) -> None:
         """PATCH several rules of one policy in one request (`PATCH /policies/roleManagementPolicies/{id}`
@@ -93,7 +95,7 @@ class GraphWrites(GraphBase):
             policy_id
         )
         body = {"rules": [dict(rule) for rule in bodies]}
-        await self._when_visible(lambda: self._write("PATCH", builder, body))
+        await self._write("PATCH", builder, body)
 
     async def assign_group_to_app(
         self, sp_id: ServicePrincipalId, group_id: GroupId, app_role_id: AppRoleId

@@ -237,6 +237,23 @@ async def test_app_role_must_exist_or_be_default(http, ctl):
     assert ok.status_code == 201 and ok.json()["appRoleId"] == "00000000-0000-0000-0000-000000000000"
 
 
+async def test_default_access_only_when_the_app_declares_no_app_roles(http, ctl):
+    # approleassignment.md, appRoleId: the default id "if the resource application has not declared any
+    # app roles"; an app whose only roles are for applications, or disabled, has declared some.
+    await seed(ctl, ASSIGNMENT_SEED)
+    for roles in (
+        [{"id": str(uuid.uuid4()), "allowedMemberTypes": ["Application"], "isEnabled": True, "value": "x"}],
+        [{"id": str(uuid.uuid4()), "allowedMemberTypes": ["User"], "isEnabled": False, "value": "y"}],
+    ):
+        sp = {"id": str(uuid.uuid4()), "appId": str(uuid.uuid4()), "displayName": "Api", "appRoles": roles}
+        await seed(ctl, {"servicePrincipals": [sp]})
+        default = "00000000-0000-0000-0000-000000000000"
+        body = {**ASSIGNMENT_BODY, "resourceId": sp["id"], "appRoleId": default}
+        refused = await http.post(f"/servicePrincipals/{sp['id']}/appRoleAssignedTo", json=body)
+        assert_graph_error(refused, 400, "Request_BadRequest")
+        assert "Permission being assigned was not found" in refused.json()["error"]["message"]
+
+
 async def test_assignments_are_audited(http, ctl):
     await seed(ctl, ASSIGNMENT_SEED)
     await http.post(f"/servicePrincipals/{RESOURCE_SP}/appRoleAssignedTo", json=ASSIGNMENT_BODY)

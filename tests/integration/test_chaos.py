@@ -16,9 +16,10 @@ pytestmark = pytest.mark.azurite
 
 def test_converges_with_nothing_lost_after_faults_kills_grants_and_a_revoke(azurite: str) -> None:
     with GraphsimServer.start(tenant="demo") as graph:
-        plan = ChaosPlan(seed=11, rounds=5, read_units_per_10s=40, writes_per_150s=200)
+        plan = ChaosPlan(seed=11, rounds=5, error_rate=0.1, lost_response_rate=0.25, read_units_per_10s=30,
+                         writes_per_150s=200)
         figures = run_chaos(Stack(graph, azurite), plan)
     report = figures.report()
     assert figures.problems() == [], report
-    assert figures.kills >= 2 and len(figures.faults) >= 2, report  # the day was a bad one
+    assert figures.kills >= 1 and report["faults_total"] >= 3, report  # the day was a bad one
     assert figures.revoked_was_eligible, report  # the revoke took away something PIM had granted

@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 
 from shared.domain.actions import DriftKind, RemoveDirectAssignment
 from shared.domain.app_assignments import guarding, our_groups
-from shared.domain.ids import AppRoleAssignmentId, GroupId, PrincipalId
+from shared.domain.ids import AppRoleAssignmentId, AppRoleId, GroupId, PrincipalId
 from shared.domain.model import (
+    AppRole,
     AppRoleAssignment,
     DesiredApp,
     ObservedApp,
@@ -144,3 +145,30 @@ def test_a_second_group_with_our_name_is_reported_and_its_assignment_removed_in_
     assert removed == [second]
     kinds = {(d.kind, d.repaired) for d in plan.drift}
     assert (DriftKind.DUPLICATE_GROUP, True) in kinds and (DriftKind.DIRECT_ASSIGNMENT, False) in kinds
+
+
+def test_an_app_with_only_application_roles_gets_nothing_and_keeps_its_application_permissions() -> None:
+    daemon_role = AppRole(AppRoleId("11111111-0000-0000-0000-000000000001"), "Data.Read", "Data.Read",
+                          allowed_member_types=frozenset({"Application"}))
+    sp = service_principal(daemon_role)
+    desired = desired_app(sp=sp, prof=PROFILES.get("strict"))
+    assert desired.exclusive and desired.roles == ()
+    assert any("no user access to guard" in note for note in desired.notes)
+    held = AppRoleAssignment(AppRoleAssignmentId("daemon"), PrincipalId("daemon-sp"),
+                             PrincipalType.SERVICE_PRINCIPAL, daemon_role.id, SP_ID)
+    plan = plan_app(desired, replace(empty_observed(sp), app_role_assignments=(held,)), NOW)
+    assert plan.actions == () and plan.drift == ()
+
+
+def test_exclusive_mode_leaves_assignments_of_roles_no_group_guards() -> None:
+    sp = service_principal(analyst_role(), AppRole(ROLE_ADMIN, "Admin", "Admin",
+                                                   allowed_member_types=frozenset({"Application"})))
+    desired = desired_app(sp=sp, prof=PROFILES.get("strict"))
+    assert [r.app_role_id for r in desired.roles] == [analyst_role().id]
+    app_permission = AppRoleAssignment(AppRoleAssignmentId("p"), PrincipalId("daemon-sp"),
+                                       PrincipalType.SERVICE_PRINCIPAL, ROLE_ADMIN, SP_ID)
+    bypass = AppRoleAssignment(AppRoleAssignmentId("u"), PrincipalId("mallory"), PrincipalType.USER,
+                               analyst_role().id, SP_ID)
+    plan = plan_app(desired, replace(empty_observed(sp), app_role_assignments=(app_permission, bypass)), NOW)
+    removed = [a.assignment for a in plan.actions if isinstance(a, RemoveDirectAssignment)]
+    assert removed == [bypass]
