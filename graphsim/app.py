@@ -90,6 +90,7 @@ class GraphSim:
     def handle(self, req: SimRequest, *, inner: bool = False) -> SimResponse:
         """Route, apply faults, run the handler; every failure becomes Graph's error response."""
         name = "?"
+        landed = False
         try:
             route, params = self.router.match(req.method, req.path)
             name = route.name or route.template
@@ -98,6 +99,7 @@ class GraphSim:
                 permissions.authorize(route, req, roles)
             extra = self.faults.before(req, name) if name != "$batch" else {}
             resp = route.handler(_with_params(req, params))
+            landed = 200 <= resp.status < 300
             if self.check_permissions:
                 resp = permissions.redact(route, req, roles, resp)
             if name != "$batch" and self.faults.lose_response(req):
@@ -107,21 +109,25 @@ class GraphSim:
             resp = error_response(err, req)
         except Exception as exc:  # a simulator bug: still Graph's shape, never a bare 500 page
             resp = error_response(GraphError(500, "generalException", f"graphsim bug: {exc!r}"), req)
-        self._observe(req, name, resp.status, inner)
+        self._observe(req, name, resp.status, inner, landed)
         return resp
 
-    def _observe(self, req: SimRequest, name: str, status: int, inner: bool) -> None:
+    def _observe(self, req: SimRequest, name: str, status: int, inner: bool, landed: bool) -> None:
         self.stats[(req.method, name, status)] += 1
-        self.log.append(
-            {
-                "method": req.method,
-                "path": req.path,
-                "route": name,
-                "status": status,
-                "time": time.time(),
-                "batch": inner,
-            }
-        )
+        entry = {
+            "method": req.method,
+            "path": req.path,
+            "route": name,
+            "status": status,
+            "time": time.time(),
+            "batch": inner,
+        }
+        if req.method in _WRITE_METHODS:
+            # For tests that check every write that took effect: `landed` is true when the handler
+            # succeeded, even if a fault then lost the answer; `ids` are the object ids the body names.
+            entry["landed"] = landed
+            entry["ids"] = _body_ids(req.body)
+        self.log.append(entry)
 
     # -- ASGI ---------------------------------------------------------------------------------
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
@@ -273,3 +279,13 @@ async def _lifespan(receive: Any, send: Any) -> None:
 def build_app(tenant: Tenant | None = None, *, check_permissions: bool = True) -> GraphSim:
     """A ready ASGI app over `tenant` (a fresh empty tenant by default); see GraphSim for the opt-out."""
     return GraphSim(tenant, check_permissions=check_permissions)
+
+
+_WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
+_ID_KEYS = ("groupId", "principalId", "resourceId", "appRoleId", "action", "accessId")
+
+
+def _body_ids(body: Any) -> dict[str, str]:
+    if not isinstance(body, dict):
+        return {}
+    return {key: str(body[key]) for key in _ID_KEYS if isinstance(body.get(key), str)}

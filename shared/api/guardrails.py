@@ -23,7 +23,7 @@ from shared.domain.profiles import Profile, ProfileError
 from shared.engine.ports import DirectoryUser
 from shared.engine.unmanageable import refusal_event
 from shared.graph.errors import GraphError, NotFoundError, PermissionMissingError
-from shared.storage import DEFAULT_APP_ROLE_ID, AppStatus
+from shared.storage import DEFAULT_APP_ROLE_ID, AppStatus, UnreadableRecordError
 from shared.tickets.formats import is_guid
 
 
@@ -45,7 +45,7 @@ async def resolve_app(api: ApiServices, app: str) -> str:
     if not is_guid(app):
         return app
     store = api.engine.store
-    if await store.apps.find(app) is not None or await store.registrations.find(app) is not None:
+    if await store.apps.exists(app) or await store.registrations.find(app) is not None:
         return app
     sp = await api.engine.graph.find_service_principal_by_app_id(app)
     return str(sp.id).lower() if sp is not None else app
@@ -57,7 +57,11 @@ async def managed_app(api: ApiServices, app: str) -> ManagedTarget:
         raise Refusal(422, "app_not_managed", "name the app by its service principal object id or appId")
     app = await resolve_app(api, app)
     store = api.engine.store
-    record = await store.apps.find(app.lower())
+    try:
+        record = await store.apps.find(app.lower())
+    except UnreadableRecordError as error:
+        raise Refusal(409, "app_state_unreadable",
+                      f"PIM Warden cannot read its record of this app (property {error.property})") from None
     registration = await store.registrations.find(app.lower())
     if record is not None and record.status is AppStatus.REFUSED:
         raise Refusal(422, "app_not_manageable", record.last_error or "PIM Warden never manages this app")

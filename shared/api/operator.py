@@ -21,7 +21,7 @@ from shared.clock import iso_time, iso_time_or_none
 from shared.domain.ids import GroupId
 from shared.engine.reconcile import AppResult
 from shared.engine.run import RunSummary, enforce, reconcile_guarded
-from shared.storage import AuditEvent, ManagedApp
+from shared.storage import AuditEvent, ManagedApp, UnreadableApp, UnreadableRecordError
 from shared.tickets.formats import PROFILE, is_guid, matches
 
 _tasks: set[asyncio.Task[AppResult]] = set()
@@ -84,12 +84,21 @@ def _result(result: AppResult) -> dict[str, Any]:
 async def list_apps(api: ApiServices) -> Answer:
     """Every app PIM Warden knows (records and registrations)."""
     store = api.engine.store
-    records = {a.app_id: a for a in await store.apps.list()}
+    scan = await store.apps.scan()
+    records = {a.app_id: a for a in scan.apps}
+    broken = {u.app_id: u for u in scan.unreadable}
     registrations = {r.app_id: r for r in await store.registrations.list()}
     apps = [
-        _summary(records.get(i), i, i in registrations) for i in sorted(set(records) | set(registrations))
+        _unreadable(broken[i], i in registrations) if i in broken
+        else _summary(records.get(i), i, i in registrations)
+        for i in sorted(set(records) | set(broken) | set(registrations))
     ]
     return Answer(200, {"apps": apps})
+
+
+def _unreadable(app: UnreadableApp, registered: bool) -> dict[str, Any]:
+    return {"app": app.app_id, "state": "state_unreadable", "registered": registered,
+            "unreadable": {"property": app.property, "why": app.why}}
 
 
 def _summary(app: ManagedApp | None, app_id: str, registered: bool) -> dict[str, Any]:
@@ -112,7 +121,11 @@ def _summary(app: ManagedApp | None, app_id: str, registered: bool) -> dict[str,
 async def app_detail(api: ApiServices, app_id: str) -> Answer:
     """One app: state, profile, groups, drift, last error, eligible members with expiry, open grants."""
     store = api.engine.store
-    app = await store.apps.find(app_id.lower()) if is_guid(app_id) else None
+    try:
+        app = await store.apps.find(app_id.lower()) if is_guid(app_id) else None
+    except UnreadableRecordError as error:
+        registered = await store.registrations.find(app_id.lower()) is not None
+        return Answer(200, _unreadable(UnreadableApp(app_id.lower(), error.property, error.why), registered))
     registration = await store.registrations.find(app_id.lower()) if is_guid(app_id) else None
     if app is None and registration is None:
         raise Refusal(404, "unknown_app", "PIM Warden does not know this app")

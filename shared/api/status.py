@@ -26,7 +26,7 @@ from shared.api.request_ids import parse_request_id
 from shared.api.wiring import ApiServices
 from shared.clock import iso_time, iso_time_or_none
 from shared.domain.ids import GroupId
-from shared.storage import AppStatus, ConcurrencyError, InboundRequest, RequestStatus
+from shared.storage import AppStatus, ConcurrencyError, InboundRequest, RequestStatus, UnreadableRecordError
 from shared.telemetry.messaging import grant_read_back
 
 
@@ -81,7 +81,10 @@ async def _check(
     api: ApiServices, record: InboundRequest, facts: dict[str, Any]
 ) -> tuple[RequestStatus, dict[str, Any]]:
     kind = facts.get("kind")
-    app = await api.engine.store.apps.find(str(facts.get("app", "")))
+    try:
+        app = await api.engine.store.apps.find(str(facts.get("app", "")))
+    except UnreadableRecordError as error:  # the app's row is reported elsewhere; PIM is still read
+        app, facts = None, {**facts, "app_state": f"state_unreadable ({error.property})"}
     if app is not None and app.last_error and app.last_reconcile and app.last_reconcile >= record.created:
         facts = {**facts, "last_error": app.last_error}
     if kind in ("register", "deregister"):

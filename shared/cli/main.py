@@ -1,7 +1,9 @@
 """`python -m shared`: the operator CLI over the same engine and settings as the functions.
 
 Exit codes: 0 success (plan: no changes); 1 error (bad settings or arguments, storage or Graph
-unusable, an app failed during apply); 2 `plan --detailed-exitcode` found changes.
+unusable, an app failed during apply); 2 `plan --detailed-exitcode` found changes; 3
+`apply --detailed-exitcode` left apps to another worker (their leases were held) or to the next tick
+(run budget spent).
 """
 
 from __future__ import annotations
@@ -25,14 +27,16 @@ from shared.domain.ids import ServicePrincipalId
 from shared.domain.manageable import manageability
 from shared.domain.model import TicketInfo
 from shared.engine.grants import GrantRequest, close_grants, record_grant
+from shared.engine.reconcile import Outcome
 from shared.engine.run import enforce
 from shared.engine.schedule import DueSchedule
 from shared.engine.services import Services, build_services
 from shared.engine.unmanageable import refusal_event
+from shared.engine.waiting import DEFAULT_WAIT_S, wait_for_held
 from shared.settings import SettingsError
 from shared.storage import DEFAULT_APP_ROLE_ID, Registration
 
-EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_INCOMPLETE = 0, 1, 2, 3
 
 
 class UsageError(Exception):
@@ -54,6 +58,10 @@ def parser() -> argparse.ArgumentParser:
     apply = sub.add_parser("apply", help="converge all apps (or one) now")
     apply.add_argument("--app")
     apply.add_argument("--full", action="store_true", help="full audit of every managed app")
+    apply.add_argument("--detailed-exitcode", action="store_true",
+                       help="exit 3 when apps were left to another worker or to the next tick")
+    apply.add_argument("--wait", type=float, nargs="?", const=DEFAULT_WAIT_S, default=None, metavar="SECONDS",
+                       help="wait (default %(const)s s) for apps another worker holds, then reconcile them")
     status = sub.add_parser("status", help="managed apps and their state")
     status.add_argument("--json", action="store_true")
     grant = sub.add_parser("grant", help="record an eligibility grant")
@@ -119,15 +127,23 @@ async def cmd_plan(services: Services, args: argparse.Namespace) -> int:
 
 async def cmd_apply(services: Services, args: argparse.Namespace) -> int:
     summary = await enforce(services, _cause(args), only_app=args.app, full=args.full)
+    if args.wait is not None:
+        summary = await wait_for_held(services, summary, _cause(args), args.wait)
     for result in summary.results:
-        if result.error:
+        if result.error and result.outcome is not Outcome.SKIPPED:
             print(f"! {result.service_principal_id}: {result.outcome}: {result.error}", file=sys.stderr)
+    for line in render.left_over(summary):
+        print(line, file=sys.stderr)
     print(summary.line())
-    return EXIT_ERROR if summary.failed else EXIT_OK
+    if summary.failed:
+        return EXIT_ERROR
+    incomplete = summary.count(Outcome.SKIPPED) or summary.not_reached
+    return EXIT_INCOMPLETE if args.detailed_exitcode and incomplete else EXIT_OK
 
 
 async def cmd_status(services: Services, args: argparse.Namespace) -> int:
-    rows = render.status_rows(await services.store.apps.list())
+    scan = await services.store.apps.scan()
+    rows = render.status_rows(scan.apps, scan.unreadable)
     print(json.dumps(rows, indent=2) if args.json else render.status_text(rows))
     return EXIT_OK
 

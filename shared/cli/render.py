@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
-from shared.engine.reconcile import AppResult
+from shared.engine.reconcile import AppResult, Outcome
 from shared.engine.run import RunSummary
-from shared.storage import ManagedApp
+from shared.storage import ManagedApp, UnreadableApp
 
 
 def plan_text(summary: RunSummary) -> str:
@@ -34,6 +35,18 @@ def _app_lines(result: AppResult) -> list[str]:
     return lines
 
 
+def left_over(summary: RunSummary) -> list[str]:
+    """What an apply left undone that is not a failure: apps another worker holds, apps not reached."""
+    lines = [f"~ {r.service_principal_id}: skipped: another worker holds its lease"
+             f"{f' ({r.error})' if r.error else ''}; `apply --wait` waits for it"
+             for r in sorted(summary.results, key=lambda r: r.service_principal_id)
+             if r.outcome is Outcome.SKIPPED]
+    if summary.not_reached:
+        lines.append(f"~ {summary.not_reached} app(s) not reached within the run budget: "
+                     "they stay due for the next tick")
+    return lines
+
+
 def plan_json(summary: RunSummary) -> str:
     """The plan as JSON: one entry per app with actions, drift and notices."""
     apps = [{"service_principal_id": r.service_principal_id, "outcome": r.outcome.value, "error": r.error,
@@ -41,22 +54,27 @@ def plan_json(summary: RunSummary) -> str:
     return json.dumps({"summary": summary.line(), "apps": apps}, indent=2, default=str)
 
 
-def status_rows(apps: list[ManagedApp]) -> list[dict[str, Any]]:
-    """Managed apps as plain rows."""
-    return [{
+def status_rows(apps: list[ManagedApp], unreadable: Sequence[UnreadableApp] = ()) -> list[dict[str, Any]]:
+    """Managed apps as plain rows; rows that cannot be read as `state_unreadable` with the reason."""
+    rows = [{
         "service_principal_id": a.app_id, "display_name": a.display_name, "status": a.status.value,
         "profile": a.profile, "in_scope": a.in_scope, "groups": dict(a.role_groups),
         "last_reconcile": a.last_reconcile.isoformat() if a.last_reconcile else None,
         "last_drift": a.last_drift.isoformat() if a.last_drift else None, "last_error": a.last_error,
     } for a in sorted(apps, key=lambda a: a.display_name.lower())]
+    return rows + [{
+        "service_principal_id": u.app_id, "display_name": u.app_id, "status": "state_unreadable",
+        "profile": "", "in_scope": None, "groups": {}, "last_reconcile": None, "last_drift": None,
+        "last_error": f"property {u.property} unreadable: {u.why}", "unreadable_property": u.property,
+    } for u in sorted(unreadable, key=lambda u: u.app_id)]
 
 
 def status_text(rows: list[dict[str, Any]]) -> str:
     """A table of managed apps."""
     if not rows:
         return "No managed apps yet (run `python -m shared apply`)."
-    lines = [f"{'APP':32} {'STATUS':13} {'PROFILE':10} {'LAST RECONCILE':26} LAST ERROR"]
+    lines = [f"{'APP':36} {'STATUS':16} {'PROFILE':10} {'LAST RECONCILE':26} LAST ERROR"]
     for r in rows:
-        lines.append(f"{r['display_name'][:32]:32} {r['status']:13} {r['profile'][:10]:10} "
+        lines.append(f"{r['display_name'][:36]:36} {r['status']:16} {r['profile'][:10]:10} "
                      f"{(r['last_reconcile'] or '-'):26} {r['last_error'] or ''}")
     return "\n".join(lines)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from shared.domain.actions import Action, EnsureGroup, Plan, RequireAssignment
+from shared.domain.actions import EnsureGroup, Plan, RequireAssignment
 from shared.domain.desired import build_desired_app
 from shared.domain.ids import AppId, GroupId, ServicePrincipalId
 from shared.domain.manageable import manageability
@@ -24,14 +24,15 @@ from shared.domain.profiles import Profile, ProfileError, profile_fingerprint
 from shared.engine.apply import Executor
 from shared.engine.grants import to_domain
 from shared.engine.highvalue import HighValue, classify
+from shared.engine.intents import WriteLog, resolve_pending
 from shared.engine.observe import observe_app
-from shared.engine.record import AppRecords, action_event, drift_event
+from shared.engine.record import AppRecords
 from shared.engine.schedule import next_due
 from shared.engine.services import Services
 from shared.engine.signals import service_principal_fingerprint
 from shared.engine.unmanageable import report_unmanageable
 from shared.graph.errors import GraphError, PermissionMissingError, TransientGraphError
-from shared.storage import AppStatus, LeaseLostError, ManagedApp
+from shared.storage import AppStatus, LeaseLostError, ManagedApp, UnreadableRecordError
 from shared.storage.leases import Lease
 from shared.telemetry.tracing import annotate
 
@@ -46,6 +47,7 @@ class Outcome(StrEnum):
     SKIPPED = "skipped"  # another worker holds the lease
     NOT_MANAGED = "not_managed"  # not high-value and never managed
     REFUSED = "refused"  # selected or registered, but never manageable: reported, nothing written
+    UNREADABLE = "state_unreadable"  # the app's stored record cannot be read: reported, app left alone
 
 
 @dataclass(frozen=True)
@@ -58,11 +60,24 @@ class AppResult:
     error: str | None = None
     due: datetime | None = None
     missing_permissions: tuple[str, ...] = ()  # what to grant when Graph refused for a permission
+    writes_record: bool = False  # a dry run found the app's record missing: apply writes it
     applied: int = 0  # actions this run carried out (a failed app may have made some before failing)
 
     @property
     def drifted(self) -> bool:
         return bool(self.plan and self.plan.drift)
+
+    @property
+    def has_changes(self) -> bool:
+        """Whether applying changes (or, in a dry run, would change) anything."""
+        return self.writes_record or bool(self.plan is not None and self.plan.actions)
+
+
+def unreadable_result(sp_id: str, property_name: str, why: str) -> AppResult:
+    """The result for an app whose stored record cannot be read: reported, and nothing else done."""
+    return AppResult(sp_id, Outcome.UNREADABLE, error=(
+        f"stored app record unreadable: property {property_name}: {why} (the app is left alone until "
+        "the row is repaired or deleted; a deleted row is rebuilt by the next run)"))
 
 
 class Unknown:
@@ -88,15 +103,17 @@ async def reconcile_app(
     keeper = LeaseKeeper(services, sp_id, f"{services.holder}-{uuid.uuid4().hex[:8]}")
     if not await keeper.acquire():
         return AppResult(sp_id, Outcome.SKIPPED)
+    result = None
     try:
-        return await _reconcile(
+        result = await _reconcile(
             services, ServicePrincipalId(sp_id), cause, sp, dry_run=False, keep=keeper.keep
         )
+        return result
     except LeaseLostError as error:  # our lease expired and another worker took the app: it goes on
         return AppResult(sp_id, Outcome.SKIPPED, error=str(error))
     finally:
         with contextlib.suppress(LeaseLostError):
-            await keeper.release()
+            await keeper.release(forget=result is not None and result.outcome is Outcome.NOT_MANAGED)
 
 
 class LeaseKeeper:
@@ -120,9 +137,11 @@ class LeaseKeeper:
         if self._lease is not None and now >= self._lease.expires_at - self._ttl * 2 / 3:
             self._lease = await self._services.store.leases.renew(self._lease, self._ttl, now)
 
-    async def release(self) -> None:
+    async def release(self, *, forget: bool = False) -> None:
+        """Free the lease; `forget` deletes its row too (an app that is not ours leaves no trace)."""
+        leases = self._services.store.leases
         if self._lease is not None:
-            await self._services.store.leases.release(self._lease)
+            await (leases.forget(self._lease) if forget else leases.release(self._lease))
 
 
 async def _no_keep() -> None:
@@ -139,7 +158,10 @@ async def _reconcile(
     keep: Callable[[], Awaitable[None]] = _no_keep,
 ) -> AppResult:
     store, now = services.store, services.clock.now()
-    record = await store.apps.find(sp_id)
+    try:
+        record = await store.apps.find(sp_id)
+    except UnreadableRecordError as error:
+        return unreadable_result(sp_id, error.property, error.why)
     registration = await store.registrations.find(sp_id)
     if isinstance(sp, Unknown):
         sp = await services.graph.get_service_principal(sp_id)
@@ -172,7 +194,12 @@ async def _reconcile(
     plan = plan_app(desired, observed, now)
     due = next_due(desired, observed, grants, now)
     if dry_run:
-        return AppResult(sp_id, Outcome.CHANGED if plan.actions else Outcome.UNCHANGED, plan, due=due)
+        missing = record is None and verdict is not None
+        if missing:
+            plan = replace(plan, notices=(*plan.notices, "no app record is stored: apply writes it"))
+        changed = bool(plan.actions) or missing
+        return AppResult(sp_id, Outcome.CHANGED if changed else Outcome.UNCHANGED, plan, due=due,
+                         writes_record=missing)
     return await _apply(services, desired, observed, plan, verdict, cause, now, due, keep)
 
 
@@ -220,8 +247,9 @@ async def _apply(
             sp_id, name, lambda r: replace(r, role_groups={**r.role_groups, role_id: group_id})
         )
 
-    for drift in plan.drift:
-        await services.store.audit.append(drift_event(sp_id, drift, cause, now))
+    await resolve_pending(services.store.audit, plan, now)
+    writes = WriteLog(services.store.audit, services.clock, plan, observed, cause, now)
+    await writes.open()  # every write's audit row exists (pending) before the write is sent
     executor = Executor(
         services.graph, observed, on_group, services.sleep, services.config.replication_wait_seconds,
         pending=plan.actions,
@@ -233,13 +261,11 @@ async def _apply(
         try:
             outcome = await executor.apply(action)
         except GraphError as error:
-            await _record_action(services, sp_id, action, observed, cause, f"failed: {error}")
+            await writes.close(action, f"failed: {error}")
             failed = await _graph_failure(services, sp_id, sp, None, error, now, False, plan)
             return replace(failed, applied=applied)
         applied += outcome == "applied"
-        await _record_action(
-            services, sp_id, action, observed, cause, outcome, executor.pim_requests.get(id(action))
-        )
+        await writes.close(action, outcome, executor.pim_requests.get(id(action)))
     annotate(actions_applied=applied)
     groups = {str(roles_by_name[u]): str(g) for u, g in executor.group_ids.items() if u in roles_by_name}
     status = _final_status(plan, verdict is not None, sp is not None)
@@ -270,14 +296,6 @@ def _as_left(sp: ServicePrincipal | None, plan: Plan) -> ServicePrincipal | None
     if sp is not None and any(isinstance(a, RequireAssignment) for a in plan.actions):
         return replace(sp, app_role_assignment_required=True)
     return sp
-
-
-async def _record_action(
-    services: Services, sp_id: str, action: Action, observed: ObservedApp, cause: str, outcome: str,
-    pim_request_id: str | None = None,
-) -> None:
-    event = action_event(sp_id, action, observed, cause, services.clock.now(), outcome, pim_request_id)
-    await services.store.audit.append(event)
 
 
 def _final_status(plan: Plan, in_scope: bool, exists: bool) -> AppStatus:

@@ -90,7 +90,7 @@ class RunSummary:
 
     @property
     def failed(self) -> int:
-        return self.count(Outcome.FAILED, Outcome.DEFERRED)
+        return self.count(Outcome.FAILED, Outcome.DEFERRED, Outcome.UNREADABLE)
 
     @property
     def changed(self) -> int:
@@ -107,7 +107,7 @@ class RunSummary:
 
     def count_with_changes(self) -> int:
         """How many apps have (or, in a dry run, would have) changes."""
-        return sum(1 for r in self.results if r.plan is not None and r.plan.actions)
+        return sum(1 for r in self.results if r.has_changes)
 
     def line(self) -> str:
         """The one-line summary the timer logs."""
@@ -117,7 +117,8 @@ class RunSummary:
             f"failed={self.failed} skipped={self.count(Outcome.SKIPPED)} not_reached={self.not_reached} "
             f"refused={self.count(Outcome.REFUSED)} "
             f"graph_requests={self.graph_requests} graph_writes={self.graph_writes} "
-            f"actions_applied={self.applied} elapsed_s={self.elapsed_s:.1f}"
+            f"actions_applied={self.applied} elapsed_s={self.elapsed_s:.1f} "
+            f"state_unreadable={self.count(Outcome.UNREADABLE)}"
             + self._permission_words()
         )
 
@@ -201,9 +202,9 @@ async def _gather(
     services: Services, now: datetime, full: bool, warnings: list[str]
 ) -> tuple[dict[str, Target], list[PendingCursor], bool]:
     store, graph, config = services.store, services.graph, services.config
-    known = await store.apps.list()
-    apps_by_status(r.status.value for r in known)
-    records = [r for r in known if r.status is not AppStatus.DELETED]
+    scan = await store.apps.scan()
+    apps_by_status(r.status.value for r in scan.apps)
+    records = [r for r in scan.apps if r.status is not AppStatus.DELETED]
     registrations = {r.app_id: r for r in await store.registrations.list()}
     interval = timedelta(hours=services.settings.full_audit_interval_hours)
     audit_due, audit_cursor = await full_audit_due(store.cursors, now, interval)
@@ -217,6 +218,11 @@ async def _gather(
     targets = await _from_discovery(services, found, managed, registrations, warnings)
     new_registrations = [a for a in registrations if a not in managed and a not in targets]
     targets.update(dict.fromkeys(new_registrations, UNKNOWN))
+    # Rows that cannot be read are reported every run; apps reconciled before whose row is gone are
+    # looked at again, which writes their row anew.
+    stored = {r.app_id for r in scan.apps} | {u.app_id for u in scan.unreadable}
+    for app_id in sorted({u.app_id for u in scan.unreadable} | (await store.leases.app_ids() - stored)):
+        targets.setdefault(app_id, UNKNOWN)
     owners = group_owners(records)
     if full:
         targets.update({a: UNKNOWN for a in managed if a not in targets})

@@ -33,6 +33,7 @@ from shared.compliance.service import BadToken, ComplianceServices, ReportFormat
 from shared.compliance.window import BadWindow, check_window
 from shared.engine.services import build_services
 from shared.telemetry.compliance import report_rows
+from shared.storage import UnreadableRecordError
 
 bp = func.Blueprint()  # type: ignore[no-untyped-call]
 log = logging.getLogger("pimwarden.compliance")
@@ -115,7 +116,7 @@ async def compliance_report(req: func.HttpRequest) -> func.HttpResponse:
         query = parse_report_query(req.params, services.clock.now(), services.config.retention_days)
     except BadParameter as error:
         return _bad(error)
-    if await services.store.apps.find(query.app) is None:
+    if not await services.store.apps.exists(query.app):
         return _json({"error": "not_found", "detail": f"no managed app {query.app!r}"}, 404)
     page = await service.report_page(services, query.app, query.start, query.end, query.fmt,
                                      query.continuation, query.page_size)
@@ -137,6 +138,9 @@ async def compliance_evidence(req: func.HttpRequest) -> func.HttpResponse:
         return _bad(error)
     except UnknownApp as error:
         return _json({"error": "not_found", "detail": str(error)}, 404)
+    except UnreadableRecordError as error:
+        return _json({"error": "state_unreadable", "detail": f"the app's stored record cannot be read "
+                      f"(property {error.property})"}, 409)
     return func.HttpResponse(evidence.to_json(), status_code=200, mimetype="application/json")
 
 
@@ -152,6 +156,9 @@ async def compliance_findings(req: func.HttpRequest) -> func.HttpResponse:
         return _bad(error)
     except UnknownApp as error:
         return _json({"error": "not_found", "detail": str(error)}, 404)
+    except UnreadableRecordError as error:
+        return _json({"error": "state_unreadable", "detail": f"the app's stored record cannot be read "
+                      f"(property {error.property})"}, 409)
     return _json({"app": app, "findings": [{**vars(f), "evidence": list(f.evidence)} for f in found]}, 200)
 
 

@@ -56,7 +56,19 @@ async def health_report() -> dict[str, Any]:
         "storage": {**settings.describe()["storage"], **storage},
         **sections,
         "permissions": permissions or {"ok": True, "checked": "last enforcement run"},
+        **(await _unreadable_apps() if storage["reachable"] else {}),
     }
+
+
+async def _unreadable_apps() -> dict[str, Any]:
+    """How many app rows cannot be read (`status` and /api/apps name them; anonymous callers get a
+    count). They don't make the deployment unhealthy: every other app is still enforced."""
+    try:
+        async with asyncio.timeout(STORAGE_TIMEOUT_SECONDS):
+            scan = await runtime.state_store().apps.scan()
+    except Exception:  # reachable a moment ago: leave the figure out rather than fail the probe
+        return {}
+    return {"apps": {"state_unreadable": len(scan.unreadable)}}
 
 
 def _check_feature_settings(settings: Any, sections: dict[str, Any]) -> None:

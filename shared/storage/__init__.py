@@ -1,6 +1,6 @@
 """State in Azure Table Storage: repositories with ETags, parameterised filters and bounded retries."""
 
-from shared.storage.apps import AppStatus, ManagedApp, ManagedAppRepo
+from shared.storage.apps import AppScan, AppStatus, ManagedApp, ManagedAppRepo, UnreadableApp
 from shared.storage.audit import TENANT_SCOPE, AuditEvent, AuditLog, json_or_none
 from shared.storage.cursors import Cursor, CursorRepo
 from shared.storage.errors import (
@@ -10,6 +10,7 @@ from shared.storage.errors import (
     NotFoundError,
     StorageError,
     StorageUnavailableError,
+    UnreadableRecordError,
     ValueTooLargeError,
 )
 from shared.storage.grants import DEFAULT_APP_ROLE_ID, Grant, GrantRepo, GrantStatus
@@ -21,9 +22,11 @@ from shared.storage.tables import EntityTable, RetryPolicy, StoredEntity
 
 __all__ = [
     "DEFAULT_APP_ROLE_ID", "TABLES", "TENANT_SCOPE",
-    "AlreadyExistsError", "AppStatus", "AuditEvent", "AuditLog", "ConcurrencyError", "Cursor", "CursorRepo",
+    "AlreadyExistsError", "AppScan", "AppStatus", "AuditEvent", "AuditLog", "ConcurrencyError", "Cursor",
+    "CursorRepo",
     "EntityTable", "Grant", "GrantRepo", "GrantStatus", "InboundRequest", "InboundRequestRepo", "Lease",
     "LeaseLostError", "LeaseRepo", "ManagedApp", "ManagedAppRepo", "NotFoundError", "Registration",
     "RegistrationRepo", "RequestStatus", "RetryPolicy", "StateStore", "StorageError",
-    "StorageUnavailableError", "StoredEntity", "ValueTooLargeError", "json_or_none",
+    "StorageUnavailableError", "StoredEntity", "UnreadableApp", "UnreadableRecordError", "ValueTooLargeError",
+    "json_or_none",
 ]

@@ -6,6 +6,7 @@
     ├── ConcurrencyError         a conditional write lost a race (the ETag no longer matches)
     │   └── LeaseLostError       the lease you hold was taken over, released or expired
     ├── ValueTooLargeError       a key, property or entity is over a Table Storage limit
+    ├── UnreadableRecordError    a stored row whose property cannot be read (corrupt JSON, bad value)
     └── StorageUnavailableError  transient failures persisted after every retry
 """
 
@@ -51,3 +52,12 @@ class ValueTooLargeError(StorageError, ValueError):
 
 class StorageUnavailableError(StorageError):
     """Transient errors (throttling, timeouts, connection failures) outlasted the retry budget."""
+
+
+class UnreadableRecordError(StorageError):
+    """A stored row cannot be read: `key` names it, `property` the value, `why` what is wrong with it."""
+
+    def __init__(self, key: str, property_name: str, why: str, *, table: str = "") -> None:
+        self.key, self.property, self.why = key, property_name, why
+        super().__init__(f"property {property_name} unreadable ({why})", table=table, operation="read",
+                         partition_key=key)

@@ -68,6 +68,19 @@ class LeaseRepo:
         free = {"Holder": _FREE, "AcquiredAt": _EPOCH, "ExpiresAt": _EPOCH}
         await self._conditional(lease, free, "release")
 
+    async def forget(self, lease: Lease) -> None:
+        """Give the lease up and delete its row (an app that turned out not to be ours: the rows of
+        this table also tell a run which apps were ever reconciled); LeaseLostError when not ours."""
+        try:
+            await self._table.delete(lease.app_id, _ROW, lease.etag)
+        except ConcurrencyError as exc:
+            raise LeaseLostError(f"cannot forget: lease on {lease.app_id!r} is no longer held by "
+                                 f"{lease.holder!r}", table=self._table.name, operation="forget") from exc
+
+    async def app_ids(self) -> set[str]:
+        """Every app with a lease row: every app a run has reconciled (and not forgotten)."""
+        return {row.partition_key for row in await self._table.all()}
+
     async def holder(self, app_id: str, now: datetime) -> str | None:
         """Who holds an unexpired lease on `app_id`, if anyone."""
         current = await self._table.find(app_id, _ROW)

@@ -10,6 +10,9 @@ What it guarantees, so repositories don't have to:
 * a create retried after a lost answer (the first attempt was written, its response never arrived)
   is recognised: "already exists" on a *retry* whose stored properties equal ours is our own write,
   so the create succeeds with the stored ETag instead of failing as a duplicate;
+* `transact` writes up to 100 upserts/merges of ONE partition atomically (an entity-group
+  transaction): one round trip instead of one per entity; retried like any call, which is safe
+  because upserts and merges are idempotent;
 * every query is parameterised (`query_entities(filter, parameters=...)`), never string-built;
 * permanent failures are raised as `StorageError` subclasses naming table, keys and operation,
   chained to the SDK error.
@@ -19,8 +22,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -41,6 +45,7 @@ from shared.storage import errors
 from shared.storage.limits import escape_key, oversized_key, oversized_properties, unescape_key
 
 T = TypeVar("T")
+MAX_TRANSACTION = 100  # operations per entity-group transaction (service limit)
 TRANSIENT_STATUS = frozenset({408, 500, 502, 503, 504})
 _SYSTEM = ("PartitionKey", "RowKey", "Timestamp", "etag")
 # azure-data-tables substitutes @params after splitting the filter on single spaces, so "(a eq @p)"
@@ -126,6 +131,20 @@ class EntityTable:
         meta = await self._call("update", pk, rk, lambda: self._client.update_entity(
             entity, mode=UpdateMode.REPLACE, etag=etag, match_condition=MatchConditions.IfNotModified))
         return str(meta["etag"])
+
+    async def transact(self, pk: str, writes: Sequence[tuple[str, str, Mapping[str, Any]]]) -> None:
+        """Upsert ("upsert": insert or replace) or merge ("merge": set the given properties of an
+        existing entity) rows of partition `pk`, atomically per chunk of 100 (the service's maximum)."""
+        for start in range(0, len(writes), MAX_TRANSACTION):
+            chunk = writes[start:start + MAX_TRANSACTION]
+            ops = [self._operation(pk, rk, kind, props) for kind, rk, props in chunk]
+            await self._call("transaction", pk, None, functools.partial(self._client.submit_transaction, ops))
+
+    def _operation(self, pk: str, rk: str, kind: str, props: Mapping[str, Any]) -> Any:
+        if kind not in ("upsert", "merge"):
+            raise ValueError(f"unknown transaction write {kind!r}")
+        mode = UpdateMode.REPLACE if kind == "upsert" else UpdateMode.MERGE
+        return (kind if kind == "upsert" else "update", self._entity(pk, rk, props, kind), {"mode": mode})
 
     async def find(self, pk: str, rk: str) -> StoredEntity | None:
         """The entity, or None when it does not exist."""

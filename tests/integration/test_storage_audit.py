@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from shared.storage import AuditEvent, StateStore, json_or_none
-from shared.storage.audit import audit_partition
+from shared.storage.audit import PENDING, audit_partition, intent_id
 
 pytestmark = pytest.mark.azurite
 
@@ -61,3 +62,23 @@ async def test_fields_round_trip_and_oversized_documents_are_truncated_with_a_ma
     assert json.loads(read.after or "") == {"ok": True}
     assert (read.actor, read.target, read.cause, read.detail) == (
         "operator:alice@contoso.com", "rule:Expiration_EndUser", "timer", "d")
+
+
+async def test_intents_are_stored_in_transactions_found_while_pending_and_completed_once(
+    state_store: StateStore,
+) -> None:
+    audit, now = state_store.audit, T0 + timedelta(days=1)  # February: January is still searched
+    old = replace(event(T0, "GroupCreated", outcome=PENDING), event_id=intent_id(T0, 0, "old"))
+    intents = [replace(event(now, f"Step{i}", outcome=PENDING), event_id=intent_id(now, i, f"k{i}"))
+               for i in range(130)]  # more than one transaction (100 operations at most)
+    await audit.record([old, *intents])
+    await audit.record(intents[:3])  # a retried store writes the same rows again
+    pending = await audit.pending("app-1", now)
+    assert [e.event_id for e in pending] == [old.event_id] + [e.event_id for e in intents]
+    await audit.complete([(old, "applied", None), (intents[0], "applied", '{"pim_request_id":"r1"}')],
+                         now, resolution="by a later run")
+    found = {e.event_id: e for e in await audit.query("app-1", T0, now + timedelta(seconds=1))}
+    assert found[old.event_id].outcome == "applied" and found[old.event_id].completed == now
+    assert found[old.event_id].resolution == "by a later run" and found[old.event_id].action == "GroupCreated"
+    assert json.loads(found[intents[0].event_id].after or "{}") == {"pim_request_id": "r1"}
+    assert len(await audit.pending("app-1", now)) == 129
