@@ -112,7 +112,18 @@ async def _grant(
     )
     stored = await _open(api, grant, happened)
     if stored is None:
-        reason = "the ticket was closed after this event; only a newer approval reopens its grant"
+        reason = "the grant was closed after this event; only a newer approval reopens it"
+        return Outcome(RequestStatus.IGNORED, 200, {"kind": "ignored", "reason": reason}, target.app_id)
+    # A close delivered at the same moment may have been recorded after the first look and found no
+    # grant: look again now that the grant exists, so the two sides can never miss each other.
+    closed = await api.engine.store.ticket_closes.closed_at(
+        target.app_id, close_key(source, d.ticket.system, d.ticket.number)
+    )
+    if closed is not None and happened <= closed:
+        await api.engine.store.grants.close(
+            stored, _close_reason(d.ticket.system, d.ticket.number), closed
+        )
+        reason = "the ticket was closed after this event while it was being recorded"
         return Outcome(RequestStatus.IGNORED, 200, {"kind": "ignored", "reason": reason}, target.app_id)
     await _due(api, target.app_id, now)
     facts = {
@@ -129,7 +140,8 @@ async def _grant(
 
 async def _open(api: ApiServices, grant: Grant, happened: datetime) -> Grant | None:
     """Create the grant; when this ticket's grant already exists, reopen it if it was closed, unless
-    this ticket's revoke closed it at or after `happened` (then None: the decision is stale)."""
+    it was closed (by the ticket or an operator) at or after `happened` (then None: the decision is
+    stale)."""
     grants = api.engine.store.grants
     try:
         return await grants.create(grant)
@@ -137,14 +149,10 @@ async def _open(api: ApiServices, grant: Grant, happened: datetime) -> Grant | N
         existing = await grants.get(grant.app_id, grant.grant_id)
     if existing.status is GrantStatus.OPEN:
         return existing
-    if _closed_by_ticket(existing) and existing.closed_at is not None and happened <= existing.closed_at:
+    # Closed at or after this event, by the ticket or by an operator: a stale approval never reopens it
+    if existing.closed_at is not None and happened <= existing.closed_at:
         return None
     return await grants.update(replace(grant, etag=existing.etag))
-
-
-def _closed_by_ticket(grant: Grant) -> bool:
-    wanted = _close_reason(grant.ticket_system or "", grant.ticket_number or "")
-    return (grant.closed_reason or "").lower() == wanted.lower()
 
 
 def _close_reason(system: str, number: str) -> str:
@@ -154,19 +162,19 @@ def _close_reason(system: str, number: str) -> str:
 async def _revoke(
     api: ApiServices, source: str, d: RevokeEligibility, now: datetime, closed_at: datetime
 ) -> Outcome:
-    target = await rules.managed_app(api, d.app)
+    app_id = await rules.revocable_app(api, d.app)
     store = api.engine.store
     user = await _known_user(api, d.user)  # releasing is always safe: protected principals too
     # Remembered first, grant or not: an approval of this ticket older than the close, delivered
     # later (a retry, a reordering sender), must not grant.
     ticket = f"{d.ticket.system}:{d.ticket.number}"
     await store.ticket_closes.record(
-        target.app_id, close_key(source, d.ticket.system, d.ticket.number), closed_at, ticket
+        app_id, close_key(source, d.ticket.system, d.ticket.number), closed_at, ticket
     )
     wanted = {d.user.lower()} | ({user.id.lower(), user.user_principal_name.lower()} if user else set())
     open_grants = [
         g
-        for g in await store.grants.list_open(target.app_id)
+        for g in await store.grants.list_open(app_id)
         if g.principal_id.lower() in wanted or (g.principal_upn or "").lower() in wanted
     ]
     mine = [
@@ -175,20 +183,20 @@ async def _revoke(
     ]
     if not mine:
         reason = "no open grant of this source for this ticket; the close is remembered"
-        return Outcome(RequestStatus.IGNORED, 200, {"kind": "ignored", "reason": reason}, target.app_id)
+        return Outcome(RequestStatus.IGNORED, 200, {"kind": "ignored", "reason": reason}, app_id)
     for grant in mine:
         reason = _close_reason(grant.ticket_system or "", grant.ticket_number or "")
         await store.grants.close(grant, reason, closed_at)
-    await _due(api, target.app_id, now)
+    await _due(api, app_id, now)
     others = sorted({f"{g.ticket_system}:{g.ticket_number}" for g in open_grants if g not in mine})
     facts = {
         "kind": "revoke",
-        "app": target.app_id,
+        "app": app_id,
         "principal": mine[0].principal_id,
         "grants": [g.grant_id for g in mine],
         "still_covered_by": others,
     }
-    return Outcome(RequestStatus.PENDING, 202, facts, target.app_id)
+    return Outcome(RequestStatus.PENDING, 202, facts, app_id)
 
 
 async def _known_user(api: ApiServices, user: str) -> DirectoryUser | None:

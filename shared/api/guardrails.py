@@ -51,6 +51,16 @@ async def resolve_app(api: ApiServices, app: str) -> str:
     return str(sp.id).lower() if sp is not None else app
 
 
+async def revocable_app(api: ApiServices, app: str) -> str:
+    """The service principal object id a revoke names, whatever PIM Warden thinks of the app now.
+
+    Releasing access is always safe, so a close is never refused for the app's state (in error, out of
+    scope, refused, unreadable): the close is remembered and its grants are closed either way."""
+    if not is_guid(app):
+        raise Refusal(422, "app_not_managed", "name the app by its service principal object id or appId")
+    return (await resolve_app(api, app)).lower()
+
+
 async def managed_app(api: ApiServices, app: str) -> ManagedTarget:
     """The managed app `app` (service principal object id or appId); 422 app_not_managed otherwise."""
     if not is_guid(app):

@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from shared.api.changes import grant_id
-from shared.storage import Grant, GrantStatus
+from shared.storage import AppStatus, Grant, GrantStatus
 from tests.integration.engine.simenv import eligibilities
 
 from .conftest import ADA, FINREPORT, JIRA_MAPPING, Env, drain, post_ticket, sign_jira, sign_standard
@@ -161,3 +162,31 @@ async def test_a_source_cannot_revoke_another_sources_ticket(env: Env) -> None:
     status, answer = await generic_at(env, forged, env.now())
     assert (status, answer["status"]) == (200, "ignored"), answer
     assert (await ticket_grant(env, "jira", "jira", "ACCESS-9")).status is GrantStatus.OPEN
+
+
+async def test_a_close_is_taken_whatever_state_the_app_is_in(env: Env) -> None:
+    # Releasing is always safe: an app in error (or out of scope, or refused) still takes a ticket's
+    # close; refusing it would leave the grant open and the eligibility in PIM until it ends.
+    t = env.now()
+    status, _ = await generic_at(env, generic("grant", "RITM8"), t - 120)
+    assert status == 202
+    apps = env.engine.store.apps
+    record = await apps.find(FINREPORT)
+    if record is None:  # the conftest's app record, as a run leaves it
+        await drain(env)
+        record = await apps.get(FINREPORT)
+    await apps.update(replace(record, status=AppStatus.ERROR, last_error="Graph said no"))
+    status, answer = await generic_at(env, generic("revoke", "RITM8"), t - 60)
+    assert status == 202, answer
+    assert (await ticket_grant(env, "generic", "servicenow", "RITM8")).status is GrantStatus.CLOSED
+
+
+async def test_a_stale_approval_never_reopens_a_grant_an_operator_revoked(env: Env) -> None:
+    t = env.now()
+    status, _ = await generic_at(env, generic("grant", "RITM9"), t - 120)
+    assert status == 202
+    grant = await ticket_grant(env, "generic", "servicenow", "RITM9")
+    await env.engine.store.grants.close(grant, "revoked by operator", datetime.fromtimestamp(t - 60, UTC))
+    status, answer = await generic_at(env, generic("grant", "RITM9", justification="late retry"), t - 90)
+    assert (status, answer["status"]) == (200, "ignored"), answer
+    assert (await ticket_grant(env, "generic", "servicenow", "RITM9")).status is GrantStatus.CLOSED

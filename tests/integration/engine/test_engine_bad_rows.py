@@ -46,10 +46,11 @@ async def _drift(sim: GraphSim, sp_id: str) -> None:
     import httpx
 
     from graphsim.testing import IN_PROCESS_BASE, asgi_transport
+    from tests.tokens import admin_headers
 
     async with httpx.AsyncClient(transport=asgi_transport(sim), base_url=IN_PROCESS_BASE) as http:
         answer = await http.patch(f"/servicePrincipals/{sp_id}", json={"appRoleAssignmentRequired": False},
-                                  headers={"Authorization": "Bearer x"})
+                                  headers=admin_headers())
         assert answer.status_code == 204, answer.text
 
 
