@@ -32,8 +32,8 @@ from shared.compliance.retention import DEFAULT_RETENTION_DAYS
 from shared.compliance.service import BadToken, ComplianceServices, ReportFormat, UnknownApp
 from shared.compliance.window import BadWindow, check_window
 from shared.engine.services import build_services
-from shared.telemetry.compliance import report_rows
 from shared.storage import UnreadableRecordError
+from shared.telemetry.compliance import report_rows
 
 bp = func.Blueprint()  # type: ignore[no-untyped-call]
 log = logging.getLogger("pimwarden.compliance")
