@@ -14,9 +14,11 @@ import getpass
 import json
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from shared import runtime
+from shared.api.answers import Refusal
+from shared.api.guardrails import eligibility_window, user_kind
 from shared.cli import doctor as doctor_cli
 from shared.cli import permissions as permissions_cli
 from shared.cli import render
@@ -34,7 +36,7 @@ from shared.engine.services import Services, build_services
 from shared.engine.unmanageable import refusal_event
 from shared.engine.waiting import DEFAULT_WAIT_S, wait_for_held
 from shared.settings import SettingsError
-from shared.storage import DEFAULT_APP_ROLE_ID, Registration
+from shared.storage import DEFAULT_APP_ROLE_ID, AppStatus, Registration
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_INCOMPLETE = 0, 1, 2, 3
 
@@ -156,9 +158,9 @@ async def cmd_grant(services: Services, args: argparse.Namespace) -> int:
     protected = {str(p).lower() for p in services.config.protected_principals}
     if str(user.id).lower() in protected or args.user.lower() in protected:
         raise UsageError("protected_principal: protected principals are never made eligible")
-    ends = now + parse_duration(args.duration) if args.duration else _instant(args.until)
-    if ends <= now:
-        raise UsageError("the grant must end in the future")
+    if not user.account_enabled or user_kind(user) != "member":
+        raise UsageError(f"principal_not_allowed: {args.user} is disabled or not a member of this tenant")
+    ends = await _grant_end(services, args, now)
     grant = await record_grant(services.store, GrantRequest(
         app_id=args.app, principal_id=str(user.id), starts=now, ends=ends,
         justification=args.justification, ticket=_ticket(args.ticket), role=args.role,
@@ -209,10 +211,34 @@ async def cmd_deregister(services: Services, args: argparse.Namespace) -> int:
 
 
 def _instant(text: str) -> datetime:
-    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    if value.tzinfo is None:
-        raise UsageError("--until needs a time zone, e.g. 2026-01-31T18:00:00Z")
-    return value.astimezone(UTC)
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        if value.tzinfo is None:
+            raise UsageError("--until needs a time zone, e.g. 2026-01-31T18:00:00Z")
+        return value.astimezone(UTC)
+    except (ValueError, OverflowError) as error:
+        raise UsageError(f"--until {text!r} is not a usable date-time: {error}") from None
+
+
+async def _grant_end(services: Services, args: argparse.Namespace, now: datetime) -> datetime:
+    """The grant's end, bounded like a ticket's: the app must be managed and its profile caps the length."""
+    record = await services.store.apps.find(args.app.lower())
+    registration = await services.store.registrations.find(args.app.lower())
+    if registration is None and (record is None or record.status is not AppStatus.MANAGED):
+        raise UsageError(f"app_not_managed: PIM Warden does not manage {args.app}")
+    name = registration.profile if registration else record.profile if record else None
+    profile = services.profiles.get(name)
+    try:
+        duration = parse_duration(args.duration) if args.duration else _instant(args.until) - now
+        if duration <= timedelta(0):
+            raise UsageError("the grant must end in the future")
+        _, ends = eligibility_window(profile, duration, None, now)
+    except Refusal as refusal:
+        raise UsageError(f"{refusal.error_code}: {refusal.message}") from None
+    except OverflowError:
+        raise UsageError("the grant's end is out of range") from None
+    assert ends is not None  # a duration was given
+    return ends
 
 
 def _ticket(text: str | None) -> TicketInfo | None:

@@ -48,3 +48,32 @@ async def test_grant_refuses_a_protected_principal(sim: GraphSim, services: Serv
         with pytest.raises(cli.UsageError, match="protected_principal"):
             await run(guarded, "grant", "--app", app, "--user", user, "--for", "P1D", "--justification", "x")
     assert await services.store.grants.list_open(app) == []
+
+
+@pytest.mark.parametrize(
+    ("user", "extra", "code"),
+    [
+        ("ada@contoso.onmicrosoft.com", ["--for", "P3650D"], "duration_exceeds_profile"),
+        ("ada@contoso.onmicrosoft.com", ["--until", "9999-12-31T23:59:59+00:00"], "duration_exceeds_profile"),
+        ("ada@contoso.onmicrosoft.com", ["--until", "0001-01-01T00:00:00+14:00"], "not a usable date-time"),
+        ("gus_fabrikam.com#EXT#@contoso.onmicrosoft.com", ["--for", "P1D"], "principal_not_allowed"),
+    ],
+)
+async def test_grant_keeps_the_ticket_bounds(
+    sim: GraphSim, services: Services, user: str, extra: list[str], code: str
+) -> None:
+    # The CLI records grants as tickets do: the profile caps the length, guests and odd dates refused
+    from shared.engine.run import enforce
+
+    await enforce(services, "timer")
+    app = app_by_name(sim, "FinReport SQL")["id"]
+    with pytest.raises(cli.UsageError, match=code):
+        await run(services, "grant", "--app", app, "--user", user, *extra, "--justification", "x")
+    assert await services.store.grants.list_open(app) == []
+
+
+async def test_grant_refuses_an_app_it_does_not_manage(sim: GraphSim, services: Services) -> None:
+    app = app_by_name(sim, "Office 365 Exchange Online")["id"]
+    with pytest.raises(cli.UsageError, match="app_not_managed"):
+        await run(services, "grant", "--app", app, "--user", "ada@contoso.onmicrosoft.com", "--for", "P1D",
+                  "--justification", "x")
