@@ -127,7 +127,9 @@ def _update(
 def _remove(
     role: DesiredRole, existing: EligibilityInstance, why: str, now: datetime, plan: PlanBuilder
 ) -> None:
-    created = existing.created or existing.start
+    # Unknown creation: the start stands in, except a start still ahead, which says nothing about when
+    # the schedule was made (deferring to it would leave a closed grant's eligibility usable at start).
+    created = existing.created or (existing.start if existing.start <= now else now - MINIMUM_SCHEDULE)
     if now - created < MINIMUM_SCHEDULE:
         plan.notices.append(
             f"removal of {existing.principal_id}'s eligibility deferred: PIM refuses to remove a "

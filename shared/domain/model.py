@@ -150,7 +150,7 @@ class EligibilityInstance:
 
     `created` is the schedule's `createdDateTime` (instances do not carry it): PIM refuses to remove
     a schedule in its first five minutes, so the planner needs it. None means unknown; the planner
-    then uses `start`.
+    then uses `start` when it has passed (a start still ahead is no hint: removal goes ahead).
     """
 
     principal_id: PrincipalId

@@ -446,3 +446,14 @@ def test_no_update_makes_a_schedule_shorter_than_five_minutes_from_its_own_start
     plan = plan_app(desired, with_role(state, replace(seen, eligibilities=(later,))), NOW)
     assert not [a for a in plan.actions if isinstance(a, UpdateEligibility)]
     assert any("under five minutes" in n for n in plan.notices)
+
+
+def test_a_future_eligibility_of_unknown_creation_no_open_grant_covers_is_removed_now() -> None:
+    # Its start says nothing about when it was made: deferring to it would leave it usable when it starts
+    state = converged(desired_app())
+    seen = role_state(state)
+    ahead = EligibilityInstance(
+        ALICE, seen.group.id, AccessId.MEMBER, NOW + timedelta(days=2), NOW + timedelta(days=9)
+    )
+    plan = plan_app(desired_app(), with_role(state, replace(seen, eligibilities=(ahead,))), NOW)
+    assert kinds(plan) == [ActionKind.REMOVE_ELIGIBILITY]
