@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.graph.errors import GraphError
+from shared.graph.errors import GraphError, PermissionMissingError
 
 RETRY_AFTER_SECONDS = 30
 
@@ -70,7 +70,10 @@ def unavailable(error_code: str = "storage_unavailable", message: str = "try aga
 
 
 def unavailable_for(error: Exception) -> Refusal:
-    """503 naming what is down: Microsoft Graph (`directory_unavailable`) or storage."""
+    """503 naming what is wrong: a Graph permission PIM Warden lacks (`permission_missing`), Microsoft
+    Graph being down (`directory_unavailable`) or storage."""
+    if isinstance(error, PermissionMissingError):
+        return permission_missing(error)
     if isinstance(error, GraphError):
         return unavailable("directory_unavailable", "Microsoft Graph did not answer; try again later")
     return unavailable()

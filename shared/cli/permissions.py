@@ -27,9 +27,8 @@ from shared.permissions.claims import read_claims
 from shared.permissions.grants import GrantPlan, HeldRole, plan_grants, removal_hint
 from shared.permissions.manifest import MICROSOFT_GRAPH_APP_ID, Manifest, Option, load_manifest
 from shared.settings import DEFAULT_GRAPH_BASE_URL
-from shared.url_rules import is_loopback_url
+from shared.url_rules import check_graph_url, graph_scope, is_loopback_url
 
-GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 # The loopback-only admin of `--credential dev-admin` (an app of its own: never PIM Warden's identity).
 DEV_ADMIN_ID = "5f0c2a47-90a1-4c4e-9d8e-7d2b4c1a0e11"
 DEV_ADMIN_ROLES = ("AppRoleAssignment.ReadWrite.All", "Application.Read.All")
@@ -109,7 +108,7 @@ async def run_permissions(
     from shared.graph.client import build_graph_client
     from shared.graph.permission_grants import AppRoleGrants
 
-    await refuse_own_identity(credential, principal)
+    await refuse_own_identity(credential, principal, base_url)
     manifest = manifest or load_manifest()
     client = build_graph_client(base_url, credential, transport=transport)
     grants = AppRoleGrants(client, CallRunner(max_attempts=3), batch_reads=False)
@@ -138,9 +137,10 @@ async def run_permissions(
     return 0
 
 
-async def refuse_own_identity(credential: AsyncTokenCredential, principal: str) -> None:
-    """Refuse PIM Warden's own identity: it must never grant itself permissions."""
-    token = await credential.get_token(GRAPH_SCOPE)
+async def refuse_own_identity(credential: AsyncTokenCredential, principal: str, base_url: str) -> None:
+    """Refuse PIM Warden's own identity: it must never grant itself permissions. The token is asked
+    for the Graph cloud of `base_url` (a national cloud has its own scope)."""
+    token = await credential.get_token(graph_scope(base_url))
     claims = read_claims(token.token)
     own = {
         p.strip().lower()
@@ -188,9 +188,11 @@ def _print_superfluous(plan: GrantPlan, resource: str) -> None:
 
 
 def _graph_base_url() -> str:
+    """PIMWARDEN_GRAPH_BASE_URL, checked before any credential exists: the admin's Graph token goes
+    only to a Microsoft Graph host (global or national cloud) or a loopback stand-in."""
     url = os.environ.get("PIMWARDEN_GRAPH_BASE_URL", "").strip() or DEFAULT_GRAPH_BASE_URL
-    if not url.startswith("https://") and not (url.startswith("http://") and is_loopback_url(url)):
-        raise PermissionsError("PIMWARDEN_GRAPH_BASE_URL must be https (plain http only on loopback)")
+    if problem := check_graph_url(url):
+        raise PermissionsError(f"PIMWARDEN_GRAPH_BASE_URL {problem}; refused (no token was requested)")
     return url
 
 

@@ -3,12 +3,16 @@
 Why stored: a run that was refused by Graph for a missing permission, or whose attribute selector saw
 only hidden attributes, must not be a log line nobody reads. Runs add to the record; a full round
 with no such problem clears it; `GET /api/health` reports it.
+
+Health is anonymous, so a refused call is kept and shown as the call (method and path template) and
+the permissions to grant only, never Graph's message (which may name tenant objects): see `shown_refusal`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -18,6 +22,22 @@ from shared.storage.errors import AlreadyExistsError
 
 PERMISSION_STATUS = "permission-status"
 MAX_ENTRIES = 50  # per list: the record stays small however many apps were refused
+# str(PermissionMissingError): "permission missing[ for CALL]: grant PERMISSIONS (Graph STATUS CODE: ...)"
+_REFUSAL = re.compile(
+    r"permission missing(?: for (?P<call>.*?))?: grant (?P<grant>[^()]*?)(?: \(Graph .*)?", re.DOTALL
+)
+UNREADABLE_REFUSAL = "permission missing: see the enforcement log for the refused call"
+
+
+def shown_refusal(text: str) -> str:
+    """A refused call as health may show it: the call and the permissions to grant, without Graph's
+    status, code and message (text already in this form stays as it is). Text of any other shape is
+    not shown at all."""
+    match = _REFUSAL.fullmatch(text)
+    if match is None:
+        return UNREADABLE_REFUSAL
+    call, grant = match.group("call"), match.group("grant")
+    return f"permission missing{f' for {call}' if call else ''}: grant {grant}"
 
 
 @dataclass(frozen=True)
@@ -28,6 +48,12 @@ class PermissionStatus:
     missing: tuple[str, ...] = ()  # manifest permissions Graph refused calls for
     refused: tuple[str, ...] = ()  # the refused calls, as "permission missing for ...: grant ..."
     warnings: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        # Stored, merged and shown without Graph's message, whatever the caller passed (or an older
+        # record held).
+        refused = tuple(sorted({shown_refusal(r) for r in self.refused}))
+        object.__setattr__(self, "refused", refused)
 
     @property
     def ok(self) -> bool:
