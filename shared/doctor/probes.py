@@ -19,7 +19,6 @@ from shared.graph.errors import GraphError
 from shared.permissions.manifest import Option
 from shared.settings import Settings
 
-GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 TIMEOUT_SECONDS = 10.0
 T = TypeVar("T")
 
@@ -109,10 +108,10 @@ async def queue_check(settings: Settings, credential: AsyncTokenCredential | Non
     return Check("reconcile queue", Status.PASS, f"{RECONCILE_QUEUE}: reachable")
 
 
-async def token_check(credential: AsyncTokenCredential) -> tuple[Check, str | None]:
-    """A Microsoft Graph token can be acquired with the configured credential."""
+async def token_check(credential: AsyncTokenCredential, scope: str) -> tuple[Check, str | None]:
+    """A Microsoft Graph token for `scope` (the configured cloud's) can be acquired with the credential."""
     try:
-        token = await _bounded(lambda: credential.get_token(GRAPH_SCOPE))
+        token = await _bounded(lambda: credential.get_token(scope))
     except Exception as error:
         return Check(
             "graph token",

@@ -72,11 +72,13 @@ async def _graph(
     manifest: Manifest,
 ) -> list[Check]:
     from shared.credentials import build_credential
+    from shared.url_rules import graph_scope
 
     own = credential is None
     credential = credential or build_credential(config.settings)
     try:
-        token_result, token = await probes.token_check(credential)
+        scope = graph_scope(config.settings.graph_base_url)
+        token_result, token = await probes.token_check(credential, scope)
         if token is None:
             return [token_result, Check("permissions and probes", Status.SKIP, "needs a Graph token")]
         try:
