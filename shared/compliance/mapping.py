@@ -162,7 +162,7 @@ def _schedule(request: object) -> tuple[datetime | None, datetime | None, str | 
 def _request_cause(request: object, ctx: MappingContext) -> tuple[Cause, str]:
     creator = gv.text(request, "createdBy", "user", "id") or gv.text(
         request, "createdBy", "application", "id")
-    if creator is not None and creator in ctx.warden_principal_ids:
+    if creator is not None and creator.lower() in ctx.warden_principal_ids:
         ticket = gv.text(request, "ticketInfo", "ticketNumber")
         return Cause.PIM_WARDEN, f"ticket:{ticket}" if ticket else "reconcile"
     if gv.lower(request, "action").startswith("self"):

@@ -43,6 +43,7 @@ from shared.domain.durations import parse_duration
 from shared.domain.ids import GroupId
 from shared.domain.profiles import Profile
 from shared.domain.rules import desired_rules, diff_rules, summarize_rule
+from shared.engine.config import principal_ids
 from shared.engine.services import Services
 from shared.graph.base import GraphBase
 from shared.graph.compliance_reads import ComplianceReads
@@ -90,8 +91,7 @@ class ComplianceConfig:
             report_page_size=min(r.integer("PIMWARDEN_REPORT_PAGE_SIZE", 5000, minimum=1) or 1,
                                  MAX_PAGE_SIZE),
             history_days=r.integer("PIMWARDEN_EVIDENCE_HISTORY_DAYS", 90, minimum=1) or 1,
-            warden_principal_ids=frozenset(
-                p.strip() for p in (r.raw("PIMWARDEN_SERVICE_PRINCIPAL_ID") or "").split(",") if p.strip()),
+            warden_principal_ids=frozenset(principal_ids(r, "PIMWARDEN_SERVICE_PRINCIPAL_ID")),
         )
         r.raise_if_problems(SettingsError)
         return config

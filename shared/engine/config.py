@@ -64,9 +64,9 @@ class EngineConfig:
             profile_attribute=_attribute_ref(r, "PIMWARDEN_PROFILE_ATTRIBUTE"),
             private_access_apps=_flag(r, "PIMWARDEN_PRIVATE_ACCESS_APPS", False),
             include_quick_access=_flag(r, "PIMWARDEN_INCLUDE_QUICK_ACCESS", False),
-            protected_principals=_ids(r, "PIMWARDEN_PROTECTED_PRINCIPALS"),
-            trusted_owners=_ids(r, "PIMWARDEN_TRUSTED_OWNERS"),
-            own_service_principals=_ids(r, "PIMWARDEN_SERVICE_PRINCIPAL_ID"),
+            protected_principals=principal_ids(r, "PIMWARDEN_PROTECTED_PRINCIPALS"),
+            trusted_owners=principal_ids(r, "PIMWARDEN_TRUSTED_OWNERS"),
+            own_service_principals=principal_ids(r, "PIMWARDEN_SERVICE_PRINCIPAL_ID"),
             concurrency=r.integer("PIMWARDEN_ENFORCE_CONCURRENCY", 8, minimum=1) or 1,
             lease_seconds=r.integer("PIMWARDEN_LEASE_SECONDS", 300, minimum=30) or 300,
             audit_overlap_minutes=r.integer("PIMWARDEN_AUDIT_OVERLAP_MINUTES", 15, minimum=0) or 0,
@@ -88,7 +88,7 @@ def _flag(r: SettingsReader, name: str, default: bool) -> bool:
     return value.lower() in ("true", "1", "yes")
 
 
-def _ids(r: SettingsReader, name: str) -> frozenset[PrincipalId]:
+def principal_ids(r: SettingsReader, name: str) -> frozenset[PrincipalId]:
     """Object ids, lower-cased as Graph writes them: a break-glass id pasted in upper case must still
     match. Anything that is not a GUID (a UPN, a typo) is refused rather than silently matching nothing."""
     ids = set()

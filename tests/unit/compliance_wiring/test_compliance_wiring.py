@@ -15,14 +15,18 @@ NOW = datetime(2025, 5, 1, tzinfo=UTC)
 
 
 def test_config_defaults_and_every_bad_setting_named_at_once() -> None:
-    config = ComplianceConfig.from_env({"PIMWARDEN_SERVICE_PRINCIPAL_ID": " a , b "})
+    # PIM Warden's own ids are read as the engine reads them: GUIDs, lower-cased (an id pasted in upper
+    # case still recognises its own requests), anything else refused
+    upper = "2ED6E239-D71A-4E08-A2B9-E5D069B101B3"
+    config = ComplianceConfig.from_env({"PIMWARDEN_SERVICE_PRINCIPAL_ID": f" {upper} , {upper.lower()} "})
     assert (config.retention_days, config.lapse_window_days, config.overlap_minutes) == (400, 14, 15)
-    assert config.warden_principal_ids == frozenset({"a", "b"})
+    assert config.warden_principal_ids == frozenset({upper.lower()})
     with pytest.raises(SettingsError) as caught:
         ComplianceConfig.from_env(
-            {"PIMWARDEN_RETENTION_DAYS": "0", "PIMWARDEN_COLLECT_SCHEDULE": "*/5 * * * *"})
+            {"PIMWARDEN_RETENTION_DAYS": "0", "PIMWARDEN_COLLECT_SCHEDULE": "*/5 * * * *",
+             "PIMWARDEN_SERVICE_PRINCIPAL_ID": "pim-warden@contoso.com"})
     assert {p.split(":")[0] for p in caught.value.problems} == {
-        "PIMWARDEN_RETENTION_DAYS", "PIMWARDEN_COLLECT_SCHEDULE"}
+        "PIMWARDEN_RETENTION_DAYS", "PIMWARDEN_COLLECT_SCHEDULE", "PIMWARDEN_SERVICE_PRINCIPAL_ID"}
 
 
 def test_continuation_token_round_trips_and_foreign_tokens_are_refused() -> None:
