@@ -45,11 +45,6 @@ def _instrument(name: str) -> Any:
     return meter.create_gauge(name, unit=unit, description=description)
 
 
-def reset_instruments() -> None:
-    """Forget the instruments (a test that installs a meter provider after some were created)."""
-    _instrument.cache_clear()
-
-
 def add(name: str, amount: int | float = 1, **attributes: str | bool | int) -> None:
     """Add to a counter."""
     if amount:
