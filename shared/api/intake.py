@@ -145,9 +145,18 @@ def _answer(outcome: Outcome, rid: str) -> Answer:
     if outcome.status is RequestStatus.REFUSED:
         body.update(outcome.facts)
     else:
-        body["decision"] = outcome.facts
+        body["decision"] = _sender_decision(outcome.facts)
     headers = {"Location": status_url(rid)} if outcome.http == 202 else {}
     return Answer(outcome.http, body, headers)
+
+
+def _sender_decision(facts: dict[str, Any]) -> dict[str, Any]:
+    """The decision as its sender sees it: whether another ticket still covers the user, not which
+    (another ticket's number is not the sender's to know; operators see it in /api/apps)."""
+    if "still_covered_by" not in facts:
+        return facts
+    shown = {k: v for k, v in facts.items() if k != "still_covered_by"}
+    return {**shown, "still_covered": bool(facts["still_covered_by"])}
 
 
 async def _finish(
