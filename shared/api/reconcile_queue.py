@@ -8,8 +8,11 @@ the engine's due list, so a lost message delays the change to the next timer tic
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -18,10 +21,12 @@ from azure.core.exceptions import ResourceExistsError
 from azure.storage.queue import TextBase64DecodePolicy, TextBase64EncodePolicy
 from azure.storage.queue.aio import QueueClient
 
+from shared.queue_names import RECONCILE_QUEUE
 from shared.telemetry.tracing import TRACEPARENT_RE, current_traceparent
 
-RECONCILE_QUEUE = "pimwarden-reconcile"
 MAX_APP_ID = 128
+SEND_CONCURRENCY = 16
+TICK_RE = re.compile(r"[0-9]{13}-[0-9a-f]{6}")
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,7 @@ class ReconcileMessage:
     full: bool = False
     request: str | None = None
     traceparent: str | None = None  # W3C trace context of the sender: the reconcile continues its trace
+    tick: str | None = None  # the fanned-out tick this app belongs to (its progress counts)
 
     def to_json(self) -> str:
         """The message text."""
@@ -43,6 +49,8 @@ class ReconcileMessage:
             body["request"] = self.request
         if self.traceparent is not None:
             body["traceparent"] = self.traceparent
+        if self.tick is not None:
+            body["tick"] = self.tick
         return json.dumps(body, separators=(",", ":"))
 
     @classmethod
@@ -54,12 +62,14 @@ class ReconcileMessage:
         app, request, parent = data.get("app"), data.get("request"), data.get("traceparent")
         if app is not None and (not isinstance(app, str) or not 0 < len(app) <= MAX_APP_ID):
             raise ValueError("app must be a short string")
+        tick = data.get("tick")
         return cls(
             data["cause"][:200],
             app,
             bool(data.get("full", False)),
             request if isinstance(request, str) else None,
             parent if isinstance(parent, str) and TRACEPARENT_RE.match(parent) else None,
+            tick if isinstance(tick, str) and TICK_RE.fullmatch(tick) else None,
         )
 
 
@@ -91,6 +101,18 @@ class ReconcileQueue:
         if message.traceparent is None:
             message = replace(message, traceparent=current_traceparent())
         await self._client.send_message(message.to_json())
+
+    async def send_apps(self, cause: str, app_ids: Sequence[str], tick_id: str) -> None:
+        """One message per app, all tagged with `tick_id` (sent SEND_CONCURRENCY at a time; the first
+        failure is raised once the sends in flight have ended)."""
+        parent = current_traceparent()
+        gate = asyncio.Semaphore(SEND_CONCURRENCY)
+
+        async def one(app_id: str) -> None:
+            async with gate:
+                await self.send(ReconcileMessage(cause, app_id, traceparent=parent, tick=tick_id))
+
+        await asyncio.gather(*(one(app_id) for app_id in app_ids))
 
     async def receive_texts(self, limit: int = 32) -> list[str]:
         """Take up to `limit` messages off the queue (decoded text), deleting them (tests, tools)."""

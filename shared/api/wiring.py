@@ -19,6 +19,7 @@ from shared.credentials import build_storage_credential
 from shared.engine.run import RunSummary
 from shared.engine.services import Services, build_services
 from shared.settings import SettingsError
+from shared.storage.ticks import TickProgress
 
 
 @dataclass
@@ -30,6 +31,7 @@ class ApiServices:
     queue: ReconcileQueue
     tokens: TokenValidator
     plans: SharedRuns[RunSummary] = field(default_factory=SharedRuns)
+    progress: TickProgress | None = None  # this process's tick counters (shared/functions/reconcile.py)
 
 
 _built: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, ApiServices] = weakref.WeakKeyDictionary()

@@ -77,7 +77,7 @@ async def queue_check(settings: Settings, credential: AsyncTokenCredential | Non
     """The reconcile queue's service answers (the queue itself is created on first use)."""
     from azure.storage.queue.aio import QueueClient
 
-    from shared.api.reconcile_queue import RECONCILE_QUEUE
+    from shared.queue_names import RECONCILE_QUEUE
 
     storage = settings.storage
     options: dict[str, Any] = {"retry_total": 0, "connection_timeout": 5}

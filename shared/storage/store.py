@@ -23,8 +23,9 @@ from shared.storage.leases import LeaseRepo
 from shared.storage.registrations import RegistrationRepo
 from shared.storage.tables import EntityTable, RetryPolicy
 from shared.storage.ticket_closes import TicketCloseRepo
+from shared.storage.ticks import TickRepo
 
-TABLES = ("apps", "cursors", "audit", "requests", "leases", "grants", "registrations", "events")
+TABLES = ("apps", "cursors", "audit", "requests", "leases", "grants", "registrations", "events", "runs")
 # Our RetryPolicy retries; the SDK's own retry policy is switched off so retries don't multiply.
 _CLIENT_OPTIONS: dict[str, Any] = {"retry_total": 0, "connection_timeout": 5, "read_timeout": 20}
 
@@ -48,6 +49,7 @@ class StateStore:
         self.grants = GrantRepo(self._tables["grants"])
         self.ticket_closes = TicketCloseRepo(self._tables["grants"])  # close markers beside the grants
         self.registrations = RegistrationRepo(self._tables["registrations"])
+        self.ticks = TickRepo(self._tables["runs"])  # fanned-out ticks, their progress, queued markers
         events = self._tables["events"]
         assert isinstance(events, EventTable)
         self.events = EventRepo(events)  # the compliance timeline (shared/compliance)

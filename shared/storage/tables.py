@@ -164,14 +164,21 @@ class EntityTable:
         await self._call("delete", pk, rk, lambda: self._client.delete_entity(
             escape_key(pk), escape_key(rk), etag=etag, match_condition=condition))
 
-    async def query(self, where: str, parameters: Mapping[str, Any]) -> list[StoredEntity]:
-        """Entities matching an OData filter whose values are all `@parameters`."""
+    async def query(
+        self, where: str, parameters: Mapping[str, Any], *, limit: int | None = None
+    ) -> list[StoredEntity]:
+        """Entities matching an OData filter whose values are all `@parameters` (the first `limit`)."""
         if _BAD_FILTER_RE.search(where):
             raise ValueError(f"filter {where!r}: put single spaces around every @param and parenthesis")
 
         async def run() -> list[StoredEntity]:
-            pages = self._client.query_entities(where, parameters=dict(parameters))
-            return [_to_stored(raw) async for raw in pages]
+            pages = self._client.query_entities(where, parameters=dict(parameters), results_per_page=limit)
+            found: list[StoredEntity] = []
+            async for raw in pages:
+                found.append(_to_stored(raw))
+                if limit is not None and len(found) >= limit:
+                    break
+            return found
 
         return await self._call("query", None, None, run)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from shared.queue_names import MAX_DEQUEUE_COUNT
 from shared.settings import DEFAULT_FUNCTION_TIMEOUT_SECONDS
 
 from .hostcheck import check_app, check_host_json, find_app, index, load_module
@@ -30,6 +31,7 @@ EXPECTED = {
     "enforce_timer": _other("timerTrigger"),
     "full_audit_timer": _other("timerTrigger"),
     "reconcile": _other("queueTrigger"),
+    "reconcile_poison": _other("queueTrigger"),
     "ticket_webhook": _http("tickets/{source}", "POST"),
     "request_status_http": _http("requests/{requestId}", "GET"),
     "resync_all": _http("resync", "POST"),
@@ -67,10 +69,14 @@ def test_exact_function_list_with_triggers_routes_methods_and_auth() -> None:
         if f.trigger["type"] == "timerTrigger":
             assert (f.trigger["schedule"], f.trigger["runOnStartup"]) == (SCHEDULES[f.name], False)
         if f.trigger["type"] == "queueTrigger":
-            assert (f.trigger["queueName"], f.trigger["connection"]) == (
-                "pimwarden-reconcile",
-                "PimWardenStorage",
-            )
+            queue = {"reconcile": "pimwarden-reconcile", "reconcile_poison": "pimwarden-reconcile-poison"}
+            assert (f.trigger["queueName"], f.trigger["connection"]) == (queue[f.name], "PimWardenStorage")
+
+
+def test_queue_retry_count_matches_what_the_poison_trigger_records() -> None:
+    queues = json.loads((ROOT / "host.json").read_text())["extensions"]["queues"]
+    assert queues["maxDequeueCount"] == MAX_DEQUEUE_COUNT
+    assert queues["messageEncoding"] == "base64"  # what ReconcileQueue sends (TextBase64EncodePolicy)
 
 
 def test_host_json_is_valid_and_timeout_matches_settings() -> None:

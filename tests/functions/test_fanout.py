@@ -1,0 +1,211 @@
+"""A fanned-out tick through the real entry points: the timer enqueues on Azurite's queue, the real
+`reconcile` queue trigger (driven by devstack.queue_host the way the Functions host drives it) does the
+work, and a message that keeps failing ends in `reconcile_poison`, which records it."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from azure.functions.timer import TimerRequest
+
+from devstack.queue_host import QueueHost, QueueSettings
+from graphsim import seeding, tenants
+from graphsim.app import build_app
+from graphsim.state import Tenant
+from graphsim.testing import SimServer
+from shared import runtime
+from shared.api import wiring
+from shared.api.bearer import TokenValidator
+from shared.api.config import ApiConfig
+from shared.api.reconcile_queue import ReconcileMessage, ReconcileQueue
+from shared.engine.schedule import DueSchedule
+from shared.engine.services import build_services
+from shared.engine.worker import poison_summary
+from shared.functions import enforce, reconcile
+from shared.storage import AppStatus, AuditEvent
+from shared.storage.ticks import Tick
+
+pytestmark = pytest.mark.azurite
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = json.loads((ROOT / "local.settings.sample.json").read_text())["Values"]
+DEMO_APPS = 4  # the demo tenant's high-value apps that PIM Warden manages
+FAST = QueueSettings(batch_size=4, new_batch_threshold=2, visibility_timeout_s=0, max_dequeue_count=5)
+
+
+class Stack:
+    """graphsim, Azurite tables under a fresh prefix, and a fresh reconcile queue (+ its poison queue)."""
+
+    def __init__(self, server: SimServer, azurite: str, queue_name: str) -> None:
+        self.server, self.azurite, self.queue_name = server, azurite, queue_name
+
+    @property
+    def api(self) -> wiring.ApiServices:
+        return wiring.current()
+
+    def host(self, settings: QueueSettings = FAST) -> QueueHost:
+        """One instance's queue listener running the real queue triggers."""
+        host = QueueHost(self.azurite, settings)
+        host.listen(self.queue_name, _user_function(reconcile.reconcile))
+        host.listen(f"{self.queue_name}-poison", _user_function(reconcile.reconcile_poison))
+        return host
+
+    async def tick(self, *, full: bool = False) -> None:
+        timer = _user_function(enforce.full_audit_timer if full else enforce.enforce_timer)
+        await timer(TimerRequest(past_due=False))
+
+    async def latest_tick(self) -> Tick:
+        tick = await self.api.engine.store.ticks.latest()
+        assert tick is not None
+        return tick
+
+
+def _user_function(function: object) -> Any:
+    """The coroutine function the host calls (the decorated object wraps it once indexed)."""
+    return getattr(function, "user_function", function)
+
+
+@pytest.fixture
+async def stack(monkeypatch: pytest.MonkeyPatch, azurite: str) -> AsyncIterator[Stack]:
+    tenant = Tenant()
+    seeding.seed(tenant, tenants.demo())
+    with SimServer(build_app(tenant)) as server:
+        for name, value in SAMPLE.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.setenv("PimWardenStorage", azurite)
+        monkeypatch.setenv("PIMWARDEN_GRAPH_BASE_URL", server.base_url)
+        monkeypatch.setenv("PIMWARDEN_TABLE_PREFIX", f"f{uuid.uuid4().hex[:12]}")
+        runtime.reset()
+        name = f"q{uuid.uuid4().hex[:12]}"
+        config = ApiConfig.from_env(os.environ)
+        queue = ReconcileQueue.from_connection_string(azurite, name)
+        tokens = TokenValidator(config.tokens, None)
+        wiring.install(wiring.ApiServices(build_services(), config, queue, tokens))
+        try:
+            yield Stack(server, azurite, name)
+        finally:
+            wiring.uninstall()
+            await queue.close()
+            await runtime.aclose()
+
+
+def _managed_groups(server: SimServer) -> set[str]:
+    return {str(g["uniqueName"]) for g in server.app.tenant.groups.values()
+            if str(g.get("uniqueName", "")).startswith("pimwarden-")}
+
+
+async def test_the_timer_enqueues_and_the_queue_trigger_reconciles(stack: Stack) -> None:
+    await stack.tick()
+    assert _managed_groups(stack.server) == set()  # the timer itself reconciles nothing
+    tick = await stack.latest_tick()
+    assert tick.enqueued >= DEMO_APPS and tick.counts.finished == 0
+
+    stats = await stack.host().drain()
+
+    assert stats.failed == 0 and stats.poisoned == 0
+    assert len(_managed_groups(stack.server)) >= DEMO_APPS
+    tick = await stack.latest_tick()
+    assert tick.counts.finished == tick.enqueued and tick.remaining == 0 and tick.eta_seconds() == 0.0
+    assert tick.counts.changed == DEMO_APPS and tick.counts.writes > 0 and tick.counts.failed == 0
+    managed = await stack.api.engine.store.apps.list(status=AppStatus.MANAGED)
+    assert len(managed) == DEMO_APPS and all(r.last_error is None for r in managed)
+
+
+async def test_an_app_already_queued_is_not_queued_again_within_its_lease_time(stack: Stack) -> None:
+    await stack.tick(full=True)
+    first = await stack.latest_tick()
+    await stack.tick(full=True)  # a second full tick before any worker ran
+
+    assert await stack.latest_tick() == first  # nothing new enqueued, so no new tick row
+    texts = await stack.api.queue.receive_texts(limit=100)
+    apps = [json.loads(t)["app"] for t in texts]
+    assert len(apps) == len(set(apps)) == first.enqueued
+
+
+async def test_a_second_tick_after_onboarding_enqueues_nothing(stack: Stack) -> None:
+    await stack.tick()
+    await stack.host().drain()
+    first = await stack.latest_tick()
+
+    await stack.tick()
+
+    assert await stack.latest_tick() == first
+    assert await stack.api.queue.receive_texts(limit=10) == []
+
+
+async def test_a_transient_outcome_is_retried_by_the_queue_until_it_succeeds(stack: Stack) -> None:
+    await stack.tick()
+    app_id = (await stack.api.queue.receive_texts(limit=1))[0]
+    target = json.loads(app_id)["app"]
+    # Requeue the one message we took, and hold its app's lease (another worker on it) for a while.
+    await stack.api.queue.send(reconcile_message(target))
+    engine = stack.api.engine
+    lease = await engine.store.leases.acquire(
+        target, "another-instance", timedelta(minutes=5), engine.clock.now()
+    )
+    assert lease is not None
+    host = stack.host()
+    retried = 0
+
+    original = reconcile.reconcile
+
+    async def release_after_two(msg: object) -> None:
+        nonlocal retried
+        if getattr(msg, "dequeue_count", 1) >= 3:
+            await engine.store.leases.release(lease)
+        try:
+            await _user_function(original)(msg)
+        except Exception:
+            retried += 1
+            raise
+
+    host.listen(stack.queue_name, release_after_two)
+    stats = await host.drain()
+
+    assert retried == 2 and stats.poisoned == 0
+    record = await engine.store.apps.find(target)
+    assert record is not None and record.last_error is None
+
+
+async def test_a_message_that_keeps_failing_is_poisoned_and_recorded(stack: Stack) -> None:
+    await stack.tick()
+    await stack.host().drain()
+    engine = stack.api.engine
+    record = (await engine.store.apps.list(status=AppStatus.MANAGED))[0]
+    lease = await engine.store.leases.acquire(
+        record.app_id, "a-stuck-instance", timedelta(hours=1), engine.clock.now()
+    )
+    assert lease is not None
+    await stack.api.queue.send(reconcile_message(record.app_id, tick=(await stack.latest_tick()).tick_id))
+
+    stats = await stack.host().drain()
+
+    assert stats.poisoned == 1 and stats.failed == FAST.max_dequeue_count
+    stored = await engine.store.apps.get(record.app_id)
+    assert stored.last_error is not None and "poison queue" in stored.last_error
+    events = await _audit(stack, record.app_id)
+    assert [e.action for e in events if e.action == "ReconcileAbandoned"] == ["ReconcileAbandoned"]
+    summary = await poison_summary(engine)
+    assert summary is not None and summary["count"] == 1 and summary["recent_apps"] == [record.app_id]
+    due = await _due(stack)
+    assert due[record.app_id] > engine.clock.now() + timedelta(minutes=50)  # looked at again later
+    assert (await stack.latest_tick()).counts.poisoned == 1
+
+
+def reconcile_message(app_id: str, tick: str | None = None) -> ReconcileMessage:
+    return ReconcileMessage("test", app_id, tick=tick)
+
+
+async def _audit(stack: Stack, app_id: str) -> list[AuditEvent]:
+    now = stack.api.engine.clock.now()
+    return await stack.api.engine.store.audit.query(app_id, now - timedelta(days=1), now + timedelta(days=1))
+
+
+async def _due(stack: Stack) -> dict[str, datetime]:
+    return dict((await DueSchedule(stack.api.engine.store.cursors).read()).entries)
