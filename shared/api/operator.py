@@ -15,6 +15,7 @@ from typing import Any
 from shared.api import changes
 from shared.api.answers import Answer, Refusal
 from shared.api.bearer import Operator
+from shared.api.queue_status import queue_status
 from shared.api.reconcile_queue import ReconcileMessage
 from shared.api.wiring import ApiServices
 from shared.clock import iso_time, iso_time_or_none
@@ -93,7 +94,7 @@ async def list_apps(api: ApiServices) -> Answer:
         else _summary(records.get(i), i, i in registrations)
         for i in sorted(set(records) | set(broken) | set(registrations))
     ]
-    return Answer(200, {"apps": apps})
+    return Answer(200, {"apps": apps, **await queue_status(api.engine)})
 
 
 def _unreadable(app: UnreadableApp, registered: bool) -> dict[str, Any]:

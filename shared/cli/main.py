@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from shared import runtime
 from shared.api.answers import Refusal
 from shared.api.guardrails import eligibility_window, user_kind
+from shared.api.queue_status import queue_status
 from shared.cli import doctor as doctor_cli
 from shared.cli import permissions as permissions_cli
 from shared.cli import render
@@ -146,7 +147,11 @@ async def cmd_apply(services: Services, args: argparse.Namespace) -> int:
 async def cmd_status(services: Services, args: argparse.Namespace) -> int:
     scan = await services.store.apps.scan()
     rows = render.status_rows(scan.apps, scan.unreadable)
-    print(json.dumps(rows, indent=2) if args.json else render.status_text(rows))
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return EXIT_OK
+    queue = await queue_status(services)
+    print("\n".join([*render.queue_lines(queue), render.status_text(rows)]))
     return EXIT_OK
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from shared.engine.reconcile import AppResult, Outcome
@@ -78,3 +78,17 @@ def status_text(rows: list[dict[str, Any]]) -> str:
         lines.append(f"{r['display_name'][:36]:36} {r['status']:16} {r['profile'][:10]:10} "
                      f"{(r['last_reconcile'] or '-'):26} {r['last_error'] or ''}")
     return "\n".join(lines)
+
+
+def queue_lines(status: Mapping[str, Any]) -> list[str]:
+    """The latest fanned-out tick and the poisoned messages, one line each (nothing when none)."""
+    lines = []
+    tick = status.get("latest_tick")
+    if tick:
+        lines.append(f"Latest tick ({tick['cause']}, started {tick['started']}): {tick['progress']}")
+    poisoned = status.get("poisoned")
+    if poisoned:
+        apps = ", ".join(poisoned["recent_apps"][:5])
+        lines.append(f"Reconcile messages abandoned (poison queue): {poisoned['count']}, last at "
+                     f"{poisoned['last_at']}; recent apps: {apps}")
+    return lines

@@ -57,6 +57,7 @@ async def health_report() -> dict[str, Any]:
         **sections,
         "permissions": permissions or {"ok": True, "checked": "last enforcement run"},
         **(await _unreadable_apps() if storage["reachable"] else {}),
+        **(await _reconcile_queue() if storage["reachable"] else {}),
     }
 
 
@@ -69,6 +70,19 @@ async def _unreadable_apps() -> dict[str, Any]:
     except Exception:  # reachable a moment ago: leave the figure out rather than fail the probe
         return {}
     return {"apps": {"state_unreadable": len(scan.unreadable)}}
+
+
+async def _reconcile_queue() -> dict[str, Any]:
+    """The latest tick's progress and the poisoned-message count (counts only: health is anonymous).
+    Poisoned messages do not make the deployment unhealthy: their apps are looked at again later."""
+    from shared.api.queue_status import anonymous_view, queue_status
+    from shared.engine.services import build_services
+
+    try:
+        async with asyncio.timeout(STORAGE_TIMEOUT_SECONDS):
+            return {"reconcile_queue": anonymous_view(await queue_status(build_services()))}
+    except Exception:  # reachable a moment ago: leave the figures out rather than fail the probe
+        return {}
 
 
 def _check_feature_settings(settings: Any, sections: dict[str, Any]) -> None:

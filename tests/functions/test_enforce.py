@@ -3,6 +3,7 @@ TimerRequest, talking to graphsim over a real socket and to Azurite, exactly as 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import uuid
@@ -11,14 +12,19 @@ from pathlib import Path
 
 import azure.functions as func
 import pytest
+from azure.core.exceptions import ResourceNotFoundError
 from azure.functions.timer import TimerRequest
+from azure.storage.queue.aio import QueueClient
 
+from devstack.queue_host import QueueHost, QueueSettings
 from graphsim import seeding, tenants
 from graphsim.app import build_app
 from graphsim.state import Tenant
 from graphsim.testing import SimServer
 from shared import runtime
-from shared.functions import enforce
+from shared.api import wiring
+from shared.functions import enforce, reconcile
+from shared.queue_names import RECONCILE_QUEUE
 
 from .hostcheck import _function_problems, index
 
@@ -39,7 +45,8 @@ async def app_env(monkeypatch: pytest.MonkeyPatch, azurite: str) -> AsyncIterato
         monkeypatch.setenv("PIMWARDEN_TABLE_PREFIX", f"e{uuid.uuid4().hex[:12]}")
         runtime.reset()
         yield server
-        await runtime.aclose()
+        wiring.uninstall()
+    await runtime.aclose()
 
 
 def _functions() -> dict[str, object]:
@@ -59,13 +66,22 @@ def test_timers_index_cleanly_with_settings_schedules() -> None:
 
 @pytest.mark.azurite
 async def test_timer_onboards_the_demo_tenant_and_logs_one_line(
-    app_env: SimServer, caplog: pytest.LogCaptureFixture
+    app_env: SimServer, azurite: str, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """With nothing installed, the timer builds its services from settings and enqueues on the
+    configured queue; the reconcile trigger (driven like the host drives it) onboards the apps."""
+    async with QueueClient.from_connection_string(azurite, RECONCILE_QUEUE) as queue:
+        with contextlib.suppress(ResourceNotFoundError):
+            await queue.clear_messages()  # another test's leftovers must not count here
     timer = _functions()["enforce_timer"].user_function  # type: ignore[attr-defined]
     with caplog.at_level(logging.INFO, logger="pimwarden.enforce"):
         await timer(TimerRequest(past_due=False))
     [line] = [r.getMessage() for r in caplog.records if r.name == "pimwarden.enforce"]
-    assert "apps_seen=4" in line and "failed=0" in line and "graph_requests=" in line
+    assert line.startswith("dispatch cause=timer full=true") and "enqueued=6" in line, line
+    host = QueueHost(azurite, QueueSettings(visibility_timeout_s=0))
+    host.listen(RECONCILE_QUEUE, reconcile.reconcile)
+    stats = await host.drain()
+    assert stats.succeeded == 6 and stats.failed == 0  # 4 onboarded, 2 refused (never manageable)
     groups = {str(g.get("uniqueName")) for g in app_env.app.tenant.groups.values()}
     expected = set()
     for sp in app_env.app.tenant.service_principals.values():
