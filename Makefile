@@ -9,7 +9,7 @@ NODE_STAMP := node_modules/.pimwarden-installed
 # runs on 3.11; pip can't express --ignore-requires-python inside a requirements file, so it lives here.
 WORKER_INDEXER := azure-functions-runtime==1.3.0 azurefunctions-extensions-base==1.2.0
 
-.PHONY: venv node test lint demo bench chaos infra clean distclean
+.PHONY: venv node test lint demo bench bench-scale chaos infra clean distclean
 
 venv: $(VENV_STAMP)
 
@@ -46,6 +46,13 @@ infra: venv
 # 1,000 high-value apps on graphsim (25 ms latency, Graph-like throttle); writes bench/results.json.
 bench: venv node
 	$(PY) -m bench.enforcement
+
+# The queue fan-out at scale: the real timer enqueues, N worker processes run the real queue trigger
+# (10,000 apps, 4 instances, then 1 for comparison); writes bench/results-scale.json. Long: see README.
+SCALE_APPS ?= 10000
+SCALE_INSTANCES ?= 4
+bench-scale: venv node
+	$(PY) -m bench.scale --apps $(SCALE_APPS) --instances $(SCALE_INSTANCES) --compare 1
 
 # The long fault-injection run (faults, kills of the CLI, grants and a revoke, then faults off); prints
 # its figures and exits 1 when the end state does not hold. `make test` runs a short seeded version.

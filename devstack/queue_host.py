@@ -83,17 +83,18 @@ class QueueHost:
         """Process until every listened queue has been empty (nothing in flight) for `idle_s`, or `stop`."""
         try:
             loop = asyncio.get_running_loop()
-            quiet_since = loop.time()
+            quiet_since, pause = loop.time(), 0.1
             while stop is None or not stop.is_set():
                 worked = False
                 for queue in self._handlers:
                     worked = await self._round(queue) or worked
                 if worked:
-                    quiet_since = loop.time()
+                    quiet_since, pause = loop.time(), 0.1
                 elif loop.time() - quiet_since >= idle_s:
                     break
-                else:
-                    await asyncio.sleep(min(0.1, self._settings.max_polling_interval_s))
+                else:  # the host polls an empty queue with backoff up to maxPollingInterval
+                    await asyncio.sleep(pause)
+                    pause = min(pause * 2, self._settings.max_polling_interval_s)
             return self.stats
         finally:
             await self.close()

@@ -60,6 +60,7 @@ class GraphSim:
         self.apps = AppsBackend(self.tenant, self.directory)
         self.faults = Faults()
         self.log: deque[dict[str, Any]] = deque(maxlen=20000)
+        self.logged = 0  # requests logged so far: each entry's `seq` (GET /_sim/requests?after=N)
         self.stats: Counter[tuple[str, str, int]] = Counter()
         self.router = Router(
             [
@@ -114,7 +115,9 @@ class GraphSim:
 
     def _observe(self, req: SimRequest, name: str, status: int, inner: bool, landed: bool) -> None:
         self.stats[(req.method, name, status)] += 1
+        self.logged += 1
         entry = {
+            "seq": self.logged,
             "method": req.method,
             "path": req.path,
             "route": name,

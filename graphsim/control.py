@@ -56,7 +56,12 @@ def routes(sim: GraphSim) -> list[Route]:
         return SimResponse(200, sim.faults.settings())
 
     def requests(req: SimRequest) -> SimResponse:
-        return SimResponse(200, {"requests": list(sim.log)})
+        # `?after=N`: only entries logged after sequence number N (a long run reads the log in parts)
+        after = req.params.get("after", "")
+        if after and not after.isdigit():
+            raise bad("'after' must be a request sequence number.")
+        first = int(after or 0)
+        return SimResponse(200, {"requests": [e for e in sim.log if e["seq"] > first], "logged": sim.logged})
 
     def stats(req: SimRequest) -> SimResponse:
         return SimResponse(200, stats_of(sim.stats))

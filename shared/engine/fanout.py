@@ -31,6 +31,7 @@ from shared.graph.errors import PermissionMissingError
 from shared.permissions.status import PermissionStatus
 from shared.permissions.status import save as save_permission_status
 from shared.storage.ticks import Tick, new_tick_id
+from shared.telemetry.runs import tick_dispatched
 from shared.telemetry.tracing import span
 
 log = logging.getLogger("pimwarden.enforce")
@@ -74,8 +75,10 @@ async def dispatch(services: Services, queue: AppQueue, cause: str, *, full: boo
     summary = DispatchSummary(cause, full=full)
     with span("pimwarden.dispatch", {"pimwarden.cause": cause}), counting() as calls:
         await _dispatch(services, queue, summary)
-    summary.graph_requests = calls.requests
-    summary.elapsed_s = time.monotonic() - started
+        summary.graph_requests = calls.requests
+        summary.elapsed_s = time.monotonic() - started
+        tick_dispatched(cause=cause, full=summary.full, elapsed_s=summary.elapsed_s, found=summary.found,
+                        enqueued=summary.enqueued)
     return summary
 
 

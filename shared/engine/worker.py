@@ -25,6 +25,7 @@ from shared.permissions.status import save as save_permission_status
 from shared.storage import TENANT_SCOPE, AuditEvent, ConcurrencyError, Cursor
 from shared.storage.errors import AlreadyExistsError
 from shared.storage.ticks import TickCounts, TickProgress
+from shared.telemetry.runs import message_poisoned
 
 log = logging.getLogger("pimwarden.reconcile")
 RETRY_OUTCOMES = frozenset({Outcome.DEFERRED, Outcome.SKIPPED})
@@ -46,6 +47,8 @@ async def reconcile_one(
         result = await reconcile_guarded(services, app_id, cause)
     if result.outcome not in RETRY_OUTCOMES:
         await _settle_due(services, result)
+        if tick_id is not None:
+            await services.store.ticks.unmark_queued(app_id)
     if result.missing_permissions:
         status = PermissionStatus(services.clock.now(), result.missing_permissions, (result.error or "",))
         await save_permission_status(services.store.cursors, status, complete=False)
@@ -106,6 +109,7 @@ async def record_poisoned(
     await _remember_poison(services, app or TENANT_SCOPE, now)
     if poisoned.tick_id is not None and progress is not None:
         await progress.add(poisoned.tick_id, TickCounts(poisoned=1, last_at=now))
+    message_poisoned()
     log.error("reconcile message abandoned after %d attempts app=%s", poisoned.attempts, app or "-")
 
 

@@ -141,6 +141,13 @@ class TickRepo:
         await self._table.transact(QUEUED_PARTITION, [("upsert", app, props) for app in sorted(app_ids)])
 
 
+    async def unmark_queued(self, app_id: str) -> None:
+        """The app's message is done: a later tick may queue it again at once. (Unconditional, one
+        request: should a newer tick's marker go too, its app may be queued once more, which costs
+        reads and nothing else.)"""
+        await self._table.delete(QUEUED_PARTITION, app_id)
+
+
 class TickProgress:
     """One process's counters: adds from concurrent invocations coalesce into one write at a time."""
 

@@ -27,6 +27,8 @@ INSTRUMENTS: dict[str, tuple[str, str, str]] = {
     "pimwarden.graph.failed": ("counter", "{request}", "Graph requests that failed for good"),
     "pimwarden.enforce.duration": ("histogram", "s", "Duration of an enforcement run"),
     "pimwarden.enforce.not_reached": ("counter", "{app}", "Apps left for the next run (budget spent)"),
+    "pimwarden.dispatch.enqueued": ("counter", "{app}", "Apps a tick put on the reconcile queue"),
+    "pimwarden.reconcile.poisoned": ("counter", "{message}", "Reconcile messages the queue gave up on"),
     "pimwarden.webhook.deliveries": ("counter", "{delivery}", "Ticket webhooks, by source, outcome"),
     "pimwarden.grant.latency": ("histogram", "s", "From a ticket's webhook to its PIM eligibility read back"),
     "pimwarden.collector.lag": ("gauge", "s", "Compliance collector: now minus its oldest cursor"),

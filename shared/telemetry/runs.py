@@ -22,6 +22,19 @@ def run_finished(
     metrics.add("pimwarden.enforce.not_reached", not_reached, run=kind)
 
 
+def tick_dispatched(*, cause: str, full: bool, elapsed_s: float, found: int, enqueued: int) -> None:
+    """A fanned-out tick gathered its signals and enqueued its apps (the workers report per app)."""
+    annotate(full=full, apps_found=found, apps_enqueued=enqueued)
+    kind = "full" if full else "tick"
+    metrics.record("pimwarden.enforce.duration", elapsed_s, cause=_cause_kind(cause), run=kind)
+    metrics.add("pimwarden.dispatch.enqueued", enqueued, run=kind)
+
+
+def message_poisoned() -> None:
+    """The queue gave up on a reconcile message (it is recorded; its app is looked at again later)."""
+    metrics.add("pimwarden.reconcile.poisoned", 1)
+
+
 def apps_by_status(statuses: Iterable[str]) -> None:
     """How many apps PIM Warden knows, by status."""
     for status, count in sorted(Counter(statuses).items()):

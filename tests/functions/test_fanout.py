@@ -12,10 +12,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from azure.functions.timer import TimerRequest
 
 from devstack.queue_host import QueueHost, QueueSettings
+from devstack.stack import admin_token_request
 from graphsim import seeding, tenants
 from graphsim.app import build_app
 from graphsim.state import Tenant
@@ -137,6 +139,27 @@ async def test_a_second_tick_after_onboarding_enqueues_nothing(stack: Stack) -> 
 
     assert await stack.latest_tick() == first
     assert await stack.api.queue.receive_texts(limit=10) == []
+
+
+async def test_a_change_right_after_onboarding_is_queued_at_once(stack: Stack) -> None:
+    """Markers of finished apps are gone: a change seen minutes after onboarding is not held back."""
+    await stack.tick()
+    await stack.host().drain()
+    record = (await stack.api.engine.store.apps.list(status=AppStatus.MANAGED))[0]
+    assert await stack.api.engine.store.ticks.queued(stack.api.engine.clock.now()) == set()
+    async with httpx.AsyncClient(base_url=stack.server.root) as http:  # drift a person made
+        token = (await http.post("/_sim/tokens", json=admin_token_request())).json()["access_token"]
+        answer = await http.patch(f"/v1.0/servicePrincipals/{record.app_id}",
+                                  json={"appRoleAssignmentRequired": False},
+                                  headers={"Authorization": f"Bearer {token}"})
+        assert answer.status_code == 204, answer.text
+
+    await stack.tick()
+
+    tick = await stack.latest_tick()
+    assert tick.enqueued == 1
+    await stack.host().drain()
+    assert stack.server.app.tenant.service_principals[record.app_id]["appRoleAssignmentRequired"] is True
 
 
 async def test_a_transient_outcome_is_retried_by_the_queue_until_it_succeeds(stack: Stack) -> None:

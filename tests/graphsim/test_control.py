@@ -48,6 +48,15 @@ async def test_requests_and_stats(http, ctl):
     assert stats["total"] == 2 and stats["by_request"]["GET groups.get 404"] == 1
 
 
+async def test_the_log_reads_in_parts_after_a_sequence_number(http, ctl):
+    await http.get("/users")
+    first = (await ctl.get("/requests")).json()
+    await http.get("/groups")
+    later = (await ctl.get("/requests", params={"after": first["logged"]})).json()
+    assert [r["path"] for r in later["requests"]] == ["/groups"] and later["logged"] == first["logged"] + 1
+    assert (await ctl.get("/requests", params={"after": "x"})).status_code == 400
+
+
 async def test_access_reasons(http, ctl):
     await seed(ctl, {"users": [USER], "servicePrincipals": [SP], "groups": [GROUP]})
     params = {"user": USER["id"], "app": SP["id"]}

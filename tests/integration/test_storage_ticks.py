@@ -69,3 +69,11 @@ async def test_queued_markers_count_until_their_time(state_store: StateStore) ->
     assert len(await ticks.queued(NOW)) == 151
     assert await ticks.queued(NOW + timedelta(minutes=6)) == {"app-late"}
     assert await ticks.queued(NOW + timedelta(minutes=11)) == set()
+
+
+async def test_a_finished_app_is_unmarked(state_store: StateStore) -> None:
+    ticks = state_store.ticks
+    await ticks.mark_queued(["app-1", "app-2"], NOW + timedelta(minutes=5), "t1")
+    await ticks.unmark_queued("app-1")
+    await ticks.unmark_queued("app-never-queued")  # nothing to remove is not an error
+    assert await ticks.queued(NOW) == {"app-2"}

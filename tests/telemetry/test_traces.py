@@ -51,7 +51,7 @@ async def test_a_ticket_is_one_trace_from_webhook_to_pim_request(env: Env, otel:
     assert pim, sorted({s.name for s in spans})
     trace_id = webhook.context.trace_id
     assert queue.context.trace_id == trace_id and all(p.context.trace_id == trace_id for p in pim)
-    assert _parent_chain(pim[0], spans)[:3] == ["pimwarden.reconcile", "pimwarden.enforce", queue.name]
+    assert _parent_chain(pim[0], spans)[:2] == ["pimwarden.reconcile", queue.name]
     assert queue.parent is not None and queue.parent.span_id == webhook.context.span_id
     assert (webhook.kind, queue.kind, pim[0].kind) == (SpanKind.SERVER, SpanKind.CONSUMER, SpanKind.CLIENT)
     assert webhook.attributes is not None and webhook.attributes["pimwarden.webhook.source"] == "generic"

@@ -1,0 +1,71 @@
+"""One stand-in Functions instance for `make bench-scale` (NOT deployed): it imports `function_app` as a
+new instance does, then runs the real queue triggers over the real queue (devstack.queue_host, with
+host.json's queue settings) until it gets SIGTERM, and writes what it cost.
+
+Run by bench/scale.py: python -m bench.scale_worker --ready R --out O (settings from the env).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import signal
+import sys
+import time
+from pathlib import Path
+
+from bench.enforcement import peak_rss_mb
+from devstack.azurite import REPO_ROOT
+
+
+def cpu_seconds() -> float:
+    """User + system CPU of this process so far (the OS's accounting)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+async def serve() -> dict[str, int]:
+    """Run the queue triggers until SIGTERM; the listener's counts."""
+    from devstack.queue_host import QueueHost, QueueSettings
+    from shared import runtime
+    from shared.functions import reconcile
+    from shared.queue_names import POISON_QUEUE, RECONCILE_QUEUE
+    from shared.settings import STORAGE_CONNECTION
+
+    settings = QueueSettings.from_host_json(json.loads((REPO_ROOT / "host.json").read_text()))
+    host = QueueHost(os.environ[STORAGE_CONNECTION], settings)
+    host.listen(RECONCILE_QUEUE, reconcile.reconcile)
+    host.listen(POISON_QUEUE, reconcile.reconcile_poison)
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    try:
+        stats = await host.drain(idle_s=float("inf"), stop=stop)
+    finally:
+        await runtime.aclose()
+    return {"succeeded": stats.succeeded, "failed": stats.failed, "poisoned": stats.poisoned}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench.scale_worker")
+    p.add_argument("--ready", type=Path, required=True)
+    p.add_argument("--out", type=Path, required=True)
+    args = p.parse_args(argv)
+    started = time.perf_counter()
+    import function_app  # noqa: F401  (what a new instance pays before its first message)
+
+    import_s = time.perf_counter() - started
+    cpu_ready = cpu_seconds()
+    args.ready.write_text("ready")
+    counts = asyncio.run(serve())
+    args.out.write_text(json.dumps({
+        "cpu_s": round(cpu_seconds() - cpu_ready, 3), "import_s": round(import_s, 3),
+        "peak_rss_mb": peak_rss_mb(), **counts,
+    }))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
