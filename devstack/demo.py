@@ -1,11 +1,11 @@
 """`make demo`: PIM Warden doing its main job on the local default stack, start to finish.
 
 Starts Azurite and graphsim (demo tenant) on free ports, points the sample settings at them, then runs
-the real code paths: the operator CLI's plan / apply / status, the enforce timer's entry point for a
-drift repair, and the seed's client-side story through Graph (Ada is denied, made eligible from a
-ticket, activates with a reason, is refused beyond 30 minutes, is allowed, and is denied again once
-her activation has ended). Ends with the audit trail. Stops what it started, pass or fail; exits 1
-when any step does not behave as expected.
+the real code paths: the operator CLI's plan / apply / status, the enforce timer and the reconcile
+queue trigger for a drift repair, and the seed's client-side story through Graph (Ada is denied, made
+eligible from a ticket, activates with a reason, is refused beyond 30 minutes, is allowed, and is
+denied again once her activation has ended). Ends with the audit trail. Stops what it started, pass
+or fail; exits 1 when any step does not behave as expected.
 """
 
 from __future__ import annotations
@@ -29,10 +29,13 @@ from devstack.demo_client import DemoClient, DemoFailure, expect, graph_error
 from devstack.demo_preflight import preflight
 from devstack.demo_trail import print_trail
 from devstack.graphsim_server import GraphsimServer
+from devstack.queue_host import QueueHost, QueueSettings
 from devstack.stack import local_environment
 from shared import runtime
 from shared.cli import main as cli
 from shared.engine.services import Services, build_services
+from shared.queue_names import RECONCILE_QUEUE
+from shared.settings import STORAGE_CONNECTION
 from shared.storage import AppStatus
 
 ADA = "ada@contoso.onmicrosoft.com"
@@ -79,21 +82,27 @@ def fold_rule_lines(text: str) -> str:
 
 
 async def run_timer() -> str:
-    """The enforce timer through its real entry point (indexed like the worker); its one-line log."""
+    """The enforce timer through its real entry point (indexed like the worker), then the reconcile
+    queue trigger for what it enqueued, driven the way the Functions host drives it; the timer's
+    one-line log and what the queue ran."""
     import function_app
 
-    [timer] = [f for f in function_app.app.get_functions() if f.get_function_name() == "enforce_timer"]
+    functions = {f.get_function_name(): f for f in function_app.app.get_functions()}
     lines: list[str] = []
     handler = _Collect(lines)
     logger = logging.getLogger("pimwarden.enforce")
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     try:
-        await timer.get_user_function()(TimerRequest(past_due=False))
+        await functions["enforce_timer"].get_user_function()(TimerRequest(past_due=False))
     finally:
         logger.removeHandler(handler)
     expect(lines, "the enforce timer logged its summary")
-    return lines[-1]
+    host = QueueHost(os.environ[STORAGE_CONNECTION], QueueSettings(visibility_timeout_s=1))
+    host.listen(RECONCILE_QUEUE, functions["reconcile"].get_user_function())
+    stats = await host.drain(idle_s=1.0)
+    expect(stats.failed == 0, "the reconcile queue ran every message")
+    return f"{lines[-1]}\nreconcile queue: {stats.succeeded} message(s) run by the queue trigger"
 
 
 class _Collect(logging.Handler):

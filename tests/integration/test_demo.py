@@ -35,7 +35,8 @@ async def test_demo_walks_the_whole_story(stack: GraphsimServer, capsys: pytest.
     await run_demo(stack.root)
     out = capsys.readouterr().out
     assert "Plan: 67 change(s) in 4 app(s)" in out
-    assert "apps_seen=1 changed=1 drifted=1 failed=0" in out  # only the drifted app was looked at
+    assert "apps_found=1 enqueued=1" in out  # only the drifted app was looked at
+    assert "reconcile queue: 1 message(s) run by the queue trigger" in out
     assert '["ExpirationRule"]' in out and "201 Provisioned" in out
     verdicts = [line.split()[2] for line in out.splitlines() if line.startswith("Private Access:")]
     assert verdicts == ["DENIED", "DENIED", "ALLOWED", "DENIED"]
