@@ -53,6 +53,7 @@ class Workers:
 
     count: int
     folder: Path
+    queue_args: list[str] = field(default_factory=list)
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     def start(self) -> None:
@@ -62,7 +63,7 @@ class Workers:
             log = (self.folder / f"worker-{n}.log").open("ab")
             self.processes.append(subprocess.Popen(
                 [sys.executable, "-m", "bench.scale_worker", "--ready", str(ready),
-                 "--out", str(self.folder / f"out-{n}.json")],
+                 "--out", str(self.folder / f"out-{n}.json"), *self.queue_args],
                 cwd=REPO_ROOT, env=dict(os.environ), stdout=log, stderr=log))
         deadline = time.monotonic() + 120
         while not all((self.folder / f"ready-{n}").exists() for n in range(self.count)):
@@ -100,13 +101,15 @@ class GraphLog:
 class ScaleBench:
     """One graphsim + Azurite; scenarios through the real timer and N worker processes."""
 
-    def __init__(self, graph: GraphsimServer, apps: int, instances: int, folder: Path) -> None:
+    def __init__(self, graph: GraphsimServer, apps: int, instances: int, folder: Path,
+                 batch: tuple[int, int] | None) -> None:
         self.control = httpx.Client(base_url=graph.root, timeout=120)
         self.apps, self.instances = apps, instances
-        self.workers = Workers(instances, folder)
         settings = json.loads((REPO_ROOT / "host.json").read_text())["extensions"]["queues"]
-        per_instance = int(settings["batchSize"]) + int(settings["newBatchThreshold"])
-        self.budgets = Budgets(concurrency=per_instance * instances)
+        self.batch = batch or (int(settings["batchSize"]), int(settings["newBatchThreshold"]))
+        args = ["--batch-size", str(self.batch[0]), "--new-batch-threshold", str(self.batch[1])]
+        self.workers = Workers(instances, folder, args if batch else [])
+        self.budgets = Budgets(concurrency=sum(self.batch) * instances)
 
     async def scenario(self, name: str, **extra: Any) -> dict[str, Any]:
         """Start the workers, run one timer tick, wait until its apps are finished, stop the workers."""
@@ -147,7 +150,8 @@ class ScaleBench:
         finished = counts.finished if counts else 0
         requests = dispatch_requests + (counts.requests if counts else 0)
         return {
-            "scenario": name, "apps": self.apps, "instances": self.instances, "wall_s": round(wall, 2),
+            "scenario": name, "apps": self.apps, "instances": self.instances,
+            "batch_size": self.batch[0], "new_batch_threshold": self.batch[1], "wall_s": round(wall, 2),
             "graph_requests": requests,
             "graph_writes": counts.writes if counts else 0,
             "requests_per_app": round(requests / self.apps, 3),
@@ -190,17 +194,19 @@ class ScaleBench:
         return row
 
 
-async def run(graph: GraphsimServer, azurite: Azurite, apps: int, instances: int, folder: Path
-              ) -> list[dict[str, Any]]:
-    """Cold onboarding, the tick after it, a steady tick, 1% drift."""
+async def run(graph: GraphsimServer, azurite: Azurite, apps: int, instances: int, folder: Path,
+              batch: tuple[int, int] | None, cold_only: bool) -> list[dict[str, Any]]:
+    """Cold onboarding, the tick after it, a steady tick, 1% drift (or only the first)."""
     env = local_environment(graph.base_url, azurite.connection_string)
     os.environ.update(env)
     runtime.reset()
     wiring.uninstall()
-    bench = ScaleBench(graph, apps, instances, folder)
+    bench = ScaleBench(graph, apps, instances, folder, batch)
     bench.control.post("/_sim/faults", json={"latency_ms": 25, "throttle": True}).raise_for_status()
     try:
         rows = [await bench.scenario("cold_onboarding")]
+        if cold_only:
+            return rows
         rows.append(await bench.scenario("first_tick_after_onboarding"))
         steady = await bench.scenario("steady_state_tick")
         rows.append(steady)
@@ -219,7 +225,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--instances", type=int, default=4)
     p.add_argument("--compare", type=int, default=1, help="instances for the comparison run (0: none)")
     p.add_argument("--out", type=Path, default=RESULTS)
+    p.add_argument("--batch-size", type=int, help="override host.json's batchSize (a sweep)")
+    p.add_argument("--new-batch-threshold", type=int, help="override host.json's newBatchThreshold")
+    p.add_argument("--cold-only", action="store_true", help="only the cold onboarding scenario")
     args = p.parse_args(argv)
+    batch = None
+    if args.batch_size:
+        batch = (args.batch_size, args.new_batch_threshold or args.batch_size // 2)
     rows: list[dict[str, Any]] = []
     for instances in [args.instances] + ([args.compare] if args.compare else []):
         with tempfile.TemporaryDirectory(prefix="pimwarden-scale-") as name:
@@ -227,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
             seed = write_tenant(args.apps, folder)
             print(f"graphsim ({args.apps} high-value apps), Azurite, {instances} instance(s) ...", flush=True)
             with GraphsimServer.start(tenant=str(seed)) as graph, Azurite.start() as azurite:
-                rows += asyncio.run(run(graph, azurite, args.apps, instances, folder))
+                rows += asyncio.run(run(graph, azurite, args.apps, instances, folder, batch, args.cold_only))
         args.out.write_text(json.dumps(rows, indent=2) + "\n")
     print(json.dumps(rows, indent=2))
     return 0

@@ -15,6 +15,7 @@ import resource
 import signal
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from bench.enforcement import peak_rss_mb
@@ -27,8 +28,9 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-async def serve() -> dict[str, int]:
-    """Run the queue triggers until SIGTERM; the listener's counts."""
+async def serve(batch_size: int | None, threshold: int | None) -> dict[str, int]:
+    """Run the queue triggers until SIGTERM (host.json's queue settings unless overridden: the
+    benchmark's sweep); the listener's counts."""
     from devstack.queue_host import QueueHost, QueueSettings
     from shared import runtime
     from shared.functions import reconcile
@@ -36,6 +38,8 @@ async def serve() -> dict[str, int]:
     from shared.settings import STORAGE_CONNECTION
 
     settings = QueueSettings.from_host_json(json.loads((REPO_ROOT / "host.json").read_text()))
+    if batch_size is not None:
+        settings = replace(settings, batch_size=batch_size, new_batch_threshold=threshold or batch_size // 2)
     host = QueueHost(os.environ[STORAGE_CONNECTION], settings)
     host.listen(RECONCILE_QUEUE, reconcile.reconcile)
     host.listen(POISON_QUEUE, reconcile.reconcile_poison)
@@ -52,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.scale_worker")
     p.add_argument("--ready", type=Path, required=True)
     p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--new-batch-threshold", type=int)
     args = p.parse_args(argv)
     started = time.perf_counter()
     import function_app  # noqa: F401  (what a new instance pays before its first message)
@@ -59,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     import_s = time.perf_counter() - started
     cpu_ready = cpu_seconds()
     args.ready.write_text("ready")
-    counts = asyncio.run(serve())
+    counts = asyncio.run(serve(args.batch_size, args.new_batch_threshold))
     args.out.write_text(json.dumps({
         "cpu_s": round(cpu_seconds() - cpu_ready, 3), "import_s": round(import_s, 3),
         "peak_rss_mb": peak_rss_mb(), **counts,

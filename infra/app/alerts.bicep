@@ -37,6 +37,11 @@ AppMetrics
 | where Name == "pimwarden.collector.lag"
 | summarize LagSeconds = max(Max) by bin(TimeGenerated, 15m)
 '''
+var reconcilePoisoned = '''
+AppMetrics
+| where Name == "pimwarden.reconcile.poisoned"
+| summarize Poisoned = sum(Sum) by bin(TimeGenerated, 1h)
+'''
 var webhook5xx = '''
 AppRequests
 | where isnotempty(Properties["pimwarden.webhook.source"]) or Url has "/api/tickets/"
@@ -95,6 +100,19 @@ var rules = [
     measure: 'LagSeconds'
     operator: 'GreaterThan'
     threshold: 3600
+    dimensions: []
+  }
+  {
+    name: 'reconcile-poisoned'
+    title: 'PIM Warden: the reconcile queue gave up on a message'
+    severity: 2
+    query: reconcilePoisoned
+    frequency: 'PT1H'
+    window: 'PT1H'
+    aggregation: 'Total'
+    measure: 'Poisoned'
+    operator: 'GreaterThan'
+    threshold: 0
     dimensions: []
   }
   {

@@ -19,7 +19,10 @@ MAIN = ROOT / "infra" / "main.bicep"
 OPERATIONS = ROOT / "docs" / "operations.md"
 # The workspace-based Application Insights tables (learn.microsoft.com, Azure Monitor tables reference).
 TABLES = {"AppRequests", "AppDependencies", "AppTraces", "AppMetrics", "AppExceptions"}
-EXPECTED = {"enforcement-stale", "drift-repeated", "graph-throttling", "collector-lag", "webhook-5xx"}
+EXPECTED = {
+    "enforcement-stale", "drift-repeated", "graph-throttling", "collector-lag", "reconcile-poisoned",
+    "webhook-5xx",
+}
 
 
 def _variables() -> dict[str, Any]:
