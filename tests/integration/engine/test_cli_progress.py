@@ -101,3 +101,13 @@ async def test_one_app_gets_no_progress(sim: GraphSim, services: Services) -> No
     code, _ = await _apply(services, err, "--app", app)
     assert code == cli.EXIT_OK
     assert "progress" not in err.getvalue()
+
+
+async def test_plan_shows_progress_too_but_not_with_json(services: Services) -> None:
+    for argv, shown in ((["plan"], True), (["plan", "--json"], False)):
+        args = cli.parser().parse_args(["--as", "test", *argv])
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            await cli.COMMANDS["plan"](services, args)
+        assert ("progress: 0 of " in err.getvalue()) is shown
+        assert "progress" not in out.getvalue()
