@@ -133,7 +133,8 @@ def _progress(args: argparse.Namespace, *, quiet: bool) -> Iterator[ProgressSink
         return
     display = progress_display.for_stream(sys.stderr)
     try:
-        yield display
+        with progress_display.logs_above(display):
+            yield display
     finally:
         display.finish()
 

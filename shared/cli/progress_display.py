@@ -7,10 +7,12 @@ then one per 10% or per HEARTBEAT_S seconds, never two within MIN_GAP_S, and the
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TextIO
 
 from shared.cli.progress import Clock, ProgressModel, describe
@@ -46,6 +48,14 @@ class TerminalProgress:
             self._stream.write(CLEAR_LINE)
             self._stream.flush()
             self._drawn_at = None
+
+    def print_above(self, text: str) -> None:
+        """A line of its own (a log message), with the progress line drawn again below it."""
+        if self._drawn_at is None:
+            self._stream.write(text + "\n")
+            return
+        self._stream.write(CLEAR_LINE + text + "\n")
+        self._draw()
 
     def _draw(self) -> None:
         # Cut to the terminal's width: a line that wrapped could not be redrawn in place.
@@ -86,6 +96,36 @@ class LineProgress:
         self._stream.write(f"progress: {describe(self.model.snapshot())}\n")
         self._stream.flush()
         self._written = (self._clock(), self.model.done)
+
+
+class _AboveTheLine(logging.Handler):
+    """Log records as Python prints them when logging is not configured (the message, WARNING and up),
+    each on a line of its own above the progress line instead of run into it."""
+
+    def __init__(self, display: TerminalProgress) -> None:
+        super().__init__(logging.WARNING)
+        self._display = display
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self._display.print_above(self.format(record))
+        except Exception:
+            self.handleError(record)
+
+
+@contextmanager
+def logs_above(display: TerminalProgress | LineProgress) -> Iterator[None]:
+    """While a terminal shows `display`, unconfigured logging (the CLI's) prints above its line."""
+    root = logging.getLogger()
+    if not isinstance(display, TerminalProgress) or root.hasHandlers():
+        yield
+        return
+    handler = _AboveTheLine(display)
+    root.addHandler(handler)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
 
 
 def for_stream(stream: TextIO, clock: Clock = time.monotonic) -> TerminalProgress | LineProgress:

@@ -4,6 +4,7 @@ plain lines at a log-friendly pace elsewhere."""
 from __future__ import annotations
 
 import io
+import logging
 
 import pytest
 
@@ -105,3 +106,27 @@ def test_for_stream_draws_in_place_only_on_a_capable_terminal(
     monkeypatch.setenv("TERM", term)
     stream = FakeTerminal() if tty else io.StringIO()
     assert isinstance(progress_display.for_stream(stream), kind)
+
+
+def test_a_log_message_gets_a_line_of_its_own_above_the_progress_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(logging.getLogger(), "handlers", [])  # logging unconfigured, as in the CLI
+    stream, clock = FakeTerminal(), Clock()
+    sink = TerminalProgress(stream, clock)
+    with progress_display.logs_above(sink):
+        sink.started(3)
+        logging.getLogger("pimwarden.enforce").warning("reconcile of %s deferred: %s", "sp-1", "OSError")
+        logging.getLogger("pimwarden.enforce").info("not shown")
+    logging.getLogger("pimwarden.enforce").warning("after the run")  # the handler is gone again
+    line = "0 of 3 apps · 0 writes · 0 throttled"
+    assert stream.getvalue() == (
+        f"{CLEAR_LINE}{line}{CLEAR_LINE}reconcile of sp-1 deferred: OSError\n{CLEAR_LINE}{line}"
+    )
+
+
+def test_configured_logging_and_log_streams_are_left_alone() -> None:
+    root = logging.getLogger()
+    before = list(root.handlers)
+    with progress_display.logs_above(LineProgress(io.StringIO(), Clock())):
+        assert root.handlers == before
