@@ -137,6 +137,8 @@ def for_stream(stream: TextIO, clock: Clock = time.monotonic) -> TerminalProgres
 
 def _columns(stream: TextIO) -> int:
     try:
-        return os.get_terminal_size(stream.fileno()).columns
-    except (OSError, ValueError):  # not a real terminal after all (or closed): the usual guess
-        return shutil.get_terminal_size().columns
+        columns = os.get_terminal_size(stream.fileno()).columns
+    except (OSError, ValueError):  # not a real terminal after all (or closed)
+        columns = 0
+    # A pseudo-terminal nobody gave a size answers 0 columns: then the usual guess (COLUMNS, or 80).
+    return columns if columns > 0 else shutil.get_terminal_size().columns

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 
 import pytest
 
@@ -130,3 +131,19 @@ def test_configured_logging_and_log_streams_are_left_alone() -> None:
     before = list(root.handlers)
     with progress_display.logs_above(LineProgress(io.StringIO(), Clock())):
         assert root.handlers == before
+
+
+def test_a_terminal_of_unknown_width_gets_the_usual_guess(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A pseudo-terminal nobody sized (a CI runner's, `script`'s) says 0 columns; the line still shows.
+    monkeypatch.setattr(progress_display.os, "get_terminal_size", lambda fd: os.terminal_size((0, 0)))
+    monkeypatch.setenv("COLUMNS", "30")
+    monkeypatch.setenv("TERM", "xterm")
+
+    class SizelessTerminal(FakeTerminal):
+        def fileno(self) -> int:
+            return 2
+
+    stream = SizelessTerminal()
+    sink = progress_display.for_stream(stream)
+    sink.started(10)
+    assert stream.getvalue() == CLEAR_LINE + "0 of 10 apps · 0 writes · 0 t"
