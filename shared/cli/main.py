@@ -13,7 +13,8 @@ import asyncio
 import getpass
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 from shared import runtime
@@ -22,7 +23,7 @@ from shared.api.guardrails import eligibility_window, user_kind
 from shared.api.queue_status import queue_status
 from shared.cli import doctor as doctor_cli
 from shared.cli import permissions as permissions_cli
-from shared.cli import render
+from shared.cli import progress_display, render
 from shared.cli import report as compliance_cli
 from shared.cli.env import apply_environment, cli_environment
 from shared.domain.durations import parse_duration
@@ -30,6 +31,7 @@ from shared.domain.ids import ServicePrincipalId
 from shared.domain.manageable import manageability
 from shared.domain.model import TicketInfo
 from shared.engine.grants import GrantRequest, close_grants, record_grant
+from shared.engine.progress import ProgressSink
 from shared.engine.reconcile import Outcome
 from shared.engine.run import enforce
 from shared.engine.schedule import DueSchedule
@@ -58,6 +60,7 @@ def parser() -> argparse.ArgumentParser:
     plan.add_argument("--app", help="only this service principal (object id)")
     plan.add_argument("--json", action="store_true", help="machine-readable output")
     plan.add_argument("--detailed-exitcode", action="store_true", help="exit 2 when there are changes")
+    plan.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     apply = sub.add_parser("apply", help="converge all apps (or one) now")
     apply.add_argument("--app")
     apply.add_argument("--full", action="store_true", help="full audit of every managed app")
@@ -65,6 +68,7 @@ def parser() -> argparse.ArgumentParser:
                        help="exit 3 when apps were left to another worker or to the next tick")
     apply.add_argument("--wait", type=float, nargs="?", const=DEFAULT_WAIT_S, default=None, metavar="SECONDS",
                        help="wait (default %(const)s s) for apps another worker holds, then reconcile them")
+    apply.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     status = sub.add_parser("status", help="managed apps and their state")
     status.add_argument("--json", action="store_true")
     grant = sub.add_parser("grant", help="record an eligibility grant")
@@ -120,8 +124,24 @@ def _cause(args: argparse.Namespace) -> str:
     return f"operator:{args.operator or getpass.getuser()}"
 
 
+@contextmanager
+def _progress(args: argparse.Namespace, *, quiet: bool) -> Iterator[ProgressSink | None]:
+    """Progress on stderr while a run reconciles apps (not for one app, nor when asked to be quiet);
+    cleared or completed before the caller prints its summary."""
+    if quiet or args.app:
+        yield None
+        return
+    display = progress_display.for_stream(sys.stderr)
+    try:
+        with progress_display.logs_above(display):
+            yield display
+    finally:
+        display.finish()
+
+
 async def cmd_plan(services: Services, args: argparse.Namespace) -> int:
-    summary = await enforce(services, _cause(args), only_app=args.app, dry_run=True)
+    with _progress(args, quiet=args.quiet or args.json) as progress:
+        summary = await enforce(services, _cause(args), only_app=args.app, dry_run=True, progress=progress)
     print(render.plan_json(summary) if args.json else render.plan_text(summary))
     if summary.failed:
         return EXIT_ERROR
@@ -129,7 +149,8 @@ async def cmd_plan(services: Services, args: argparse.Namespace) -> int:
 
 
 async def cmd_apply(services: Services, args: argparse.Namespace) -> int:
-    summary = await enforce(services, _cause(args), only_app=args.app, full=args.full)
+    with _progress(args, quiet=args.quiet) as progress:
+        summary = await enforce(services, _cause(args), only_app=args.app, full=args.full, progress=progress)
     if args.wait is not None:
         summary = await wait_for_held(services, summary, _cause(args), args.wait)
     for result in summary.results:

@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from shared.engine.gather import Target, gather
+from shared.engine.progress import ProgressSink
 from shared.engine.reconcile import UNKNOWN, AppResult, Outcome, reconcile_app
 from shared.engine.schedule import DueSchedule
 from shared.engine.services import Services
 from shared.engine.signals import PendingCursor, move_cursors
-from shared.graph.counting import counting
+from shared.graph.counting import CallStats, counting
 from shared.graph.errors import PermissionMissingError
 from shared.permissions.status import PermissionStatus
 from shared.permissions.status import save as save_permission_status
@@ -121,13 +122,17 @@ async def enforce(
     full: bool = False,
     dry_run: bool = False,
     budget_s: float | None = None,
+    progress: ProgressSink | None = None,
 ) -> RunSummary:
-    """Run one enforcement tick (or one app, or a dry run that writes nothing); return its summary."""
+    """Run one enforcement tick (or one app, or a dry run that writes nothing); return its summary.
+    `progress`, when given, is told the number of apps to reconcile and of each app as it finishes."""
     started = time.monotonic()
     summary = RunSummary(cause, full=full or dry_run, dry_run=dry_run)
     with span("pimwarden.enforce", {"pimwarden.cause": cause, "pimwarden.dry_run": dry_run}):
         with counting() as calls:  # this run's own requests, even when another run overlaps it
-            await _enforce(services, summary, only_app, full, dry_run, started + _budget(services, budget_s))
+            await _enforce(
+                services, summary, only_app, full, dry_run, started + _budget(services, budget_s), progress
+            )
         summary.graph_requests, summary.graph_writes = calls.requests, calls.writes
         summary.elapsed_s = time.monotonic() - started
         run_finished(
@@ -148,6 +153,7 @@ async def _enforce(
     full: bool,
     dry_run: bool,
     deadline: float,
+    progress: ProgressSink | None = None,
 ) -> None:
     now = services.clock.now()
     if only_app is not None:
@@ -170,7 +176,7 @@ async def _enforce(
         await schedule.update(now, set_due=dict.fromkeys(targets, now))
     if not dry_run:
         await move_cursors(services.store.cursors, pending, now)
-    summary.results = await _run_all(services, targets, summary.cause, dry_run, deadline)
+    summary.results = await _run_all(services, targets, summary.cause, dry_run, deadline, progress)
     summary.not_reached = len(targets) - len(summary.results)
     if not dry_run:
         await _finish(services, schedule, summary, now, complete=summary.not_reached == 0)
@@ -183,19 +189,34 @@ async def _enforce(
 
 
 async def _run_all(
-    services: Services, targets: dict[str, Target], cause: str, dry_run: bool, deadline: float
+    services: Services, targets: dict[str, Target], cause: str, dry_run: bool, deadline: float,
+    progress: ProgressSink | None = None,
 ) -> list[AppResult]:
     gate = asyncio.Semaphore(services.config.concurrency)
     results: list[AppResult] = []
+    reported = CallStats()  # what `progress` has been told of so far
+    # One counter for all apps, never one each: the batcher keeps reads of different counters apart.
+    with counting() as calls:
 
-    async def one(sp_id: str, sp: Target) -> None:
-        async with gate:
-            if time.monotonic() >= deadline:
-                return  # budget spent: the app stays on the due list for the next tick
-            results.append(await _guarded(services, sp_id, sp, cause, dry_run))
+        async def one(sp_id: str, sp: Target) -> None:
+            async with gate:
+                if time.monotonic() >= deadline:
+                    return  # budget spent: the app stays on the due list for the next tick
+                results.append(result := await _guarded(services, sp_id, sp, cause, dry_run))
+                if progress is not None:
+                    progress.app_done(result, *_since(reported, calls))
 
-    await asyncio.gather(*(one(sp_id, sp) for sp_id, sp in sorted(targets.items(), key=lambda t: t[0])))
+        if progress is not None:
+            progress.started(len(targets))
+        await asyncio.gather(*(one(sp_id, sp) for sp_id, sp in sorted(targets.items(), key=lambda t: t[0])))
     return results
+
+
+def _since(reported: CallStats, now: CallStats) -> tuple[int, int, int]:
+    """Requests, writes and 429s counted in `now` and not yet in `reported` (which catches up)."""
+    new = (now.requests - reported.requests, now.writes - reported.writes, now.throttled - reported.throttled)
+    reported.requests, reported.writes, reported.throttled = now.requests, now.writes, now.throttled
+    return new
 
 
 async def _guarded(services: Services, sp_id: str, sp: Target, cause: str, dry_run: bool) -> AppResult:
