@@ -61,8 +61,10 @@ def group_owners(records: Iterable[ManagedApp]) -> dict[str, str]:
 # memberships), a filtered one costs one request per chunk of at most 50 managed groups
 # (group-delta.md: `$filter=id eq .. or ..`, "a limit of 50 filtered objects") whatever the churn.
 # 10,000 managed groups are 200 chunks, 200 requests a tick against 1 for a tenant-wide round with
-# ordinary churn (50 other groups changing): filtered chunks pay only while there are few of them.
-# At most 2 chunks (100 groups), they cost 1-2 requests a tick and no background churn can add to it.
+# ordinary churn (50 other groups changing), and 200 delta links (each carries its 50 ids) would not
+# fit the cursor's 64 KiB property either. Filtered chunks pay only while there are few of them: at
+# most 2 chunks (100 groups) cost 1-2 requests a tick that no background churn can add to, where a
+# tenant-wide round costs a page per ~100 changed groups of the whole tenant.
 FILTERED_MAX_CHUNKS = 2
 _TENANT_WIDE = "*"
 
