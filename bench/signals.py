@@ -103,9 +103,10 @@ async def read_signals(
 
 async def churn(sim: GraphSim, owners: dict[str, str], args: argparse.Namespace) -> str:
     """Background churn through raw Graph calls; returns the one managed group changed (must be found)."""
-    admin = mint_token(sorted({n for rule in RULES.values() for o in rule.accepted for n in o}), client="Admin")
-    headers = {"Authorization": f"Bearer {admin}"}
-    async with httpx.AsyncClient(transport=asgi_transport(sim), base_url=IN_PROCESS_BASE, headers=headers) as c:
+    every = sorted({n for rule in RULES.values() for o in rule.accepted for n in o})
+    headers = {"Authorization": f"Bearer {mint_token(every, client='Admin')}"}
+    transport = asgi_transport(sim)
+    async with httpx.AsyncClient(transport=transport, base_url=IN_PROCESS_BASE, headers=headers) as c:
         users = list(sim.tenant.users)
         managed = set(owners)
         others = [g for g in sim.tenant.groups if g not in managed][: args.other_groups]
@@ -113,8 +114,7 @@ async def churn(sim: GraphSim, owners: dict[str, str], args: argparse.Namespace)
             if i % 2:
                 r = await c.patch(f"/groups/{gid}", json={"description": f"changed {i}"})
             else:
-                ref = {"@odata.id": f"https://graph.microsoft.com/v1.0/directoryObjects/{users[i % len(users)]}"}
-                r = await c.post(f"/groups/{gid}/members/$ref", json=ref)
+                r = await c.post(f"/groups/{gid}/members/$ref", json=_ref(users[i % len(users)]))
             assert r.status_code in (200, 204), r.text
         managed_apps = set(owners.values())
         other_apps = [s for s in sim.tenant.service_principals if s not in managed_apps][: args.other_apps]
@@ -122,8 +122,7 @@ async def churn(sim: GraphSim, owners: dict[str, str], args: argparse.Namespace)
             r = await c.patch(f"/servicePrincipals/{sp_id}", json={"notes": f"changed {i}"})
             assert r.status_code == 204, r.text
         target = sorted(managed)[len(managed) // 2]
-        ref = {"@odata.id": f"https://graph.microsoft.com/v1.0/directoryObjects/{users[0]}"}
-        r = await c.post(f"/groups/{target}/members/$ref", json=ref)
+        r = await c.post(f"/groups/{target}/members/$ref", json=_ref(users[0]))
         assert r.status_code == 204, r.text
     stamp = sim.tenant.now.strftime("%Y-%m-%dT%H:%M:%S.%f0Z")
     entries = [
@@ -135,6 +134,10 @@ async def churn(sim: GraphSim, owners: dict[str, str], args: argparse.Namespace)
     ]
     seeding.seed(sim.tenant, {"directoryAudits": entries})
     return target
+
+
+def _ref(object_id: str) -> dict[str, str]:
+    return {"@odata.id": f"https://graph.microsoft.com/v1.0/directoryObjects/{object_id}"}
 
 
 async def run(args: argparse.Namespace, connection: str) -> dict[str, Any]:
@@ -162,7 +165,8 @@ async def run(args: argparse.Namespace, connection: str) -> dict[str, Any]:
         "apps": args.apps, "other_groups_changed": args.other_groups, "other_apps_changed": args.other_apps,
         "unrelated_audit_entries": args.unrelated_audits, "max_chunks": args.max_chunks,
         "requests": sum(counts.values()), "per_signal": dict(sorted(counts.items())),
-        "managed_apps_found": len(apps & set(owners.values())), "elapsed_s": round(time.monotonic() - started, 1),
+        "managed_apps_found": len(apps & set(owners.values())),
+        "elapsed_s": round(time.monotonic() - started, 1),
     }
 
 

@@ -15,6 +15,7 @@ import pytest
 
 from graphsim.app import GraphSim
 from graphsim.testing import IN_PROCESS_BASE, asgi_transport
+from shared.engine.run import enforce
 from shared.engine.services import Services
 from shared.engine.signals import (
     GROUP_DELTA_CURSOR,
@@ -152,3 +153,35 @@ async def test_audit_reads_the_relevant_entries_only(
     )
     assert found.apps == {"app-1"}
     assert sum(1 for r in list(sim.log)[mark:] if r.get("route") == "auditLogs.directoryAudits.list") == 1
+
+
+PIM_LISTS = ("eligibilitySchedules", "eligibilityScheduleInstances", "assignmentSchedules",
+             "assignmentScheduleInstances")
+
+
+def pim_list_reads(sim: GraphSim, mark: int) -> int:
+    return sum(
+        1 for r in list(sim.log)[mark:]
+        if r["method"] == "GET" and str(r["path"]).rsplit("/", 1)[-1] in PIM_LISTS
+    )
+
+
+async def test_a_group_created_in_the_run_is_onboarded_before_any_pim_list_is_read(
+    sim: GraphSim, services: Services, admin: httpx.AsyncClient
+) -> None:
+    """The docs advise the four PIM lists only for groups onboarded to PIM (PIM for Groups API
+    overview, "Onboarding groups to PIM for Groups"): a cold onboarding observes groups before they
+    exist, so it reads none; a later look at an onboarded group reads them."""
+    mark = len(sim.log)
+    cold = await enforce(services, "timer")
+    assert cold.failed == 0 and cold.count_with_changes() >= 3
+    assert pim_list_reads(sim, mark) == 0
+    group = sorted(g for g in (await services.store.apps.list())[0].role_groups.values())[0]
+    await add_member(admin, sim, group)
+    sim.tenant.advance(timedelta(minutes=15))
+    mark = len(sim.log)
+    tick = await enforce(services, "timer")
+    looked_at = {r.service_principal_id for r in tick.results}
+    records = [r for r in await services.store.apps.list() if r.app_id in looked_at]
+    groups = {g for r in records for g in r.role_groups.values()}
+    assert looked_at and pim_list_reads(sim, mark) == 4 * len(groups)
