@@ -39,7 +39,9 @@ from shared.domain.times import format_graph_time
 from shared.graph.base import odata_string as quoted
 
 AUDIT_SELECT = ["id", "activityDisplayName", "activityDateTime", "targetResources", "initiatedBy"]
-AUDIT_SERVICES = ("PIM",)
+# Entra writes "PIM" (reference-audit-activities.md, and what the compliance collector reads); the
+# directoryAudit resource page gives "Privileged Identity Management" as an example value: both are read.
+AUDIT_SERVICES = ("PIM", "Privileged Identity Management")
 AUDIT_ACTIVITIES = (
     "Add member to group",
     "Remove member from group",
