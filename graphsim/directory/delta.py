@@ -30,7 +30,13 @@ def delta(req: SimRequest, tenant: Tenant, collection: str, render: Render) -> S
     context = f"{req.base_url}/$metadata#{collection}"
     start_url = f"{req.base_url}/{collection}/delta"
     if req.params.get("$deltatoken") == "latest":
-        state: dict[str, Any] = {"f": tenant.seq, "s": req.params.get("$select"), "i": _ids(req)}
+        if req.params.get("$filter"):
+            # The docs name `$deltatoken=latest` and the id filter apart, never together: refused, so
+            # the product cannot come to depend on it (README, "What the docs did not settle").
+            raise GraphError(
+                400, "Request_UnsupportedQuery", "Unsupported query: $filter with $deltatoken=latest."
+            )
+        state: dict[str, Any] = {"f": tenant.seq, "s": req.params.get("$select"), "i": None}
         return SimResponse(
             200,
             {

@@ -4,6 +4,15 @@ Groups are found by their deterministic uniqueName, never by display name; our r
 fed in so the planner can tell drift (we made it, it changed) from first onboarding, and the recorded
 group is the one kept should a second group ever show the same uniqueName. Policies and PIM
 state are read only for groups that exist.
+
+The four PIM lists are for groups onboarded to PIM ("we recommend doing it only for groups that are
+onboarded to PIM to reduce the chances of getting throttled": PIM for Groups API overview, "Onboarding
+groups to PIM for Groups"). A group PIM Warden creates is observed before it exists, so the run that
+creates it reads no list, and onboards it (its first policy write) in that same run; every later look
+is at an onboarded group. The one exception, a group left un-onboarded by an interrupted run, still
+has its lists read: whoever touched it since with a PIM request has onboarded it, and the docs give
+no cheap way to tell (policy ids change on onboarding, but only the change is documented), so a skip
+there could hide an eligibility until the daily full audit.
 """
 
 from __future__ import annotations

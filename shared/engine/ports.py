@@ -128,12 +128,16 @@ class GraphPort(Protocol):
         """The service principal of an application (client) id, or None."""
         ...
 
-    async def group_delta(self, group_ids: Sequence[GroupId], delta_link: str | None) -> GroupDelta:
-        """Changes to the given groups (members included) since delta_link. Raises DeltaTokenExpired."""
+    async def group_delta(
+        self, group_ids: Sequence[GroupId], delta_link: str | None, *, filtered: bool = False
+    ) -> GroupDelta:
+        """Changes to the given groups (members included) since delta_link; None starts a baseline,
+        tenant-wide or (`filtered`) over these ids only (at most 50). Raises DeltaTokenExpired."""
         ...
 
     async def audit_signals(self, since: datetime, until: datetime) -> list[AuditSignal]:
-        """Directory audit entries in [since, until) for PIM settings, group and app-assignment changes."""
+        """Directory audit entries in [since, until] of the activities that can change a managed app's
+        protection (PIM, group members/owners/updates/deletes, app role assignments, service principals)."""
         ...
 
     async def get_user(self, id_or_upn: str) -> DirectoryUser | None:

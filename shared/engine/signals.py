@@ -15,6 +15,7 @@ in tags, app roles, assignment required, custom security attributes or display n
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections.abc import Collection, Iterable, Mapping
@@ -24,7 +25,8 @@ from datetime import datetime, timedelta
 from shared.domain.ids import GroupId
 from shared.domain.model import ServicePrincipal
 from shared.engine.discover import Discovery, save_cursor
-from shared.engine.ports import AuditSignal, DeltaTokenExpired, GraphPort
+from shared.engine.ports import AuditSignal, DeltaTokenExpired, GraphPort, GroupDelta
+from shared.graph.signal_queries import DELTA_FILTER_MAX_IDS
 from shared.storage import Cursor, CursorRepo, ManagedApp
 
 GROUP_DELTA_CURSOR = "group-delta"
@@ -54,45 +56,89 @@ def group_owners(records: Iterable[ManagedApp]) -> dict[str, str]:
     return {group: app.app_id for app in records for group in app.role_groups.values()}
 
 
+# How the group delta is read (measured with bench/signals.py; README "Benchmark"): a tenant-wide
+# round costs one request per page of ALL group changes in the tenant (other teams' groups, dynamic
+# memberships), a filtered one costs one request per chunk of at most 50 managed groups
+# (group-delta.md: `$filter=id eq .. or ..`, "a limit of 50 filtered objects") whatever the churn.
+# 10,000 managed groups are 200 chunks, 200 requests a tick against 1 for a tenant-wide round with
+# ordinary churn (50 other groups changing), and 200 delta links (each carries its 50 ids) would not
+# fit the cursor's 64 KiB property either. Filtered chunks pay only while there are few of them: at
+# most 2 chunks (100 groups) cost 1-2 requests a tick that no background churn can add to, where a
+# tenant-wide round costs a page per ~100 changed groups of the whole tenant.
+FILTERED_MAX_CHUNKS = 2
+_TENANT_WIDE = "*"
+
+
+def delta_chunks(
+    groups: Iterable[str], max_chunks: int = FILTERED_MAX_CHUNKS
+) -> list[tuple[str, ...]] | None:
+    """The managed groups, sorted, in chunks of at most 50 ids; None when there would be more than
+    `max_chunks` of them (then one tenant-wide delta is cheaper)."""
+    ordered = sorted(set(groups))
+    size = DELTA_FILTER_MAX_IDS
+    parts = [tuple(ordered[i : i + size]) for i in range(0, len(ordered), size)]
+    return parts if len(parts) <= max_chunks else None
+
+
+def chunk_key(ids: Iterable[str]) -> str:
+    """A chunk's fingerprint: its delta link is kept only while the chunk holds exactly these groups."""
+    return hashlib.sha256(",".join(sorted(ids)).encode()).hexdigest()[:16]
+
+
+def stored_links(value: str) -> dict[str, str]:
+    """The delta links a group-delta cursor holds: chunk fingerprint (or "*", tenant-wide) -> link.
+    The older `{"groups", "link"}` form held a tenant-wide link."""
+    stored = json.loads(value) if value else {}
+    if "links" in stored:
+        return {str(k): str(v) for k, v in stored["links"].items() if v}
+    return {_TENANT_WIDE: str(stored["link"])} if stored.get("link") else {}
+
+
 async def group_delta_signals(
-    graph: GraphPort, cursors: CursorRepo, owners: Mapping[str, str]
+    graph: GraphPort, cursors: CursorRepo, owners: Mapping[str, str], *, max_chunks: int = FILTERED_MAX_CHUNKS
 ) -> Signals:
-    """Apps whose managed groups changed (members included) since the stored group delta link."""
+    """Apps whose managed groups changed (members included) since the stored delta links.
+
+    A link whose chunk no longer exists (the managed set changed, or the way of reading it) is read one
+    last time, so changes since it still count; a new chunk starts with a baseline, which is no change.
+    """
     cursor = await cursors.find(GROUP_DELTA_CURSOR)
-    stored = json.loads(cursor.value) if cursor and cursor.value else {}
-    groups = sorted(owners)
-    fingerprint = hashlib.sha256(",".join(groups).encode()).hexdigest()[:16]
-    ids = [GroupId(g) for g in groups]
+    stored = stored_links(cursor.value if cursor else "")
     found = Signals()
-    if not groups:
+    if not owners:
         return found
-    link = stored.get("link")
-    if link and stored.get("groups") == fingerprint:
-        try:
-            delta = await graph.group_delta(ids, link)
-            found.apps |= {owners[g] for g in delta.changed | delta.removed if g in owners}
-            new_link = delta.delta_link
-        except DeltaTokenExpired:
-            new_link = await _baseline(graph, ids, found, owners)
-    else:
-        # The managed set changed: changes to the old set since the old link still count, then a
-        # new baseline for the new set (its initial round lists every group: that is not a change).
-        if link:
-            try:
-                old = await graph.group_delta(ids, link)
-                found.apps |= {owners[g] for g in old.changed | old.removed if g in owners}
-            except DeltaTokenExpired:
-                pass
-        new_link = (await graph.group_delta(ids, None)).delta_link
-    value = json.dumps({"groups": fingerprint, "link": new_link})
-    found.cursors.append(PendingCursor(GROUP_DELTA_CURSOR, cursor, value))
+    parts = delta_chunks(owners, max_chunks)
+    wanted = {_TENANT_WIDE: tuple(sorted(owners))} if parts is None else {chunk_key(p): p for p in parts}
+    links = {
+        key: await _follow(graph, stored.get(key), ids, owners, found, filtered=parts is not None)
+        for key, ids in wanted.items()
+    }
+    for key, link in stored.items():
+        if key not in wanted:
+            with contextlib.suppress(DeltaTokenExpired):
+                _found_in(await graph.group_delta([GroupId(g) for g in owners], link), owners, found)
+    found.cursors.append(PendingCursor(GROUP_DELTA_CURSOR, cursor, json.dumps({"links": links})))
     return found
 
 
-async def _baseline(graph: GraphPort, ids: list[GroupId], found: Signals, owners: Mapping[str, str]) -> str:
-    # An expired token: we cannot know what changed, so every managed app is looked at.
-    found.apps |= set(owners.values())
-    return (await graph.group_delta(ids, None)).delta_link
+async def _follow(
+    graph: GraphPort, link: str | None, ids: tuple[str, ...], owners: Mapping[str, str], found: Signals,
+    *, filtered: bool,
+) -> str:
+    group_ids = [GroupId(g) for g in ids]
+    if link:
+        try:
+            delta = await graph.group_delta(group_ids, link, filtered=filtered)
+            _found_in(delta, owners, found)
+            return delta.delta_link
+        except DeltaTokenExpired:
+            # An expired token: we cannot know what changed, so every app of these groups is looked at.
+            found.apps |= {owners[g] for g in ids}
+    return (await graph.group_delta(group_ids, None, filtered=filtered)).delta_link
+
+
+def _found_in(delta: GroupDelta, owners: Mapping[str, str], found: Signals) -> None:
+    found.apps |= {owners[g] for g in delta.changed | delta.removed if g in owners}
 
 
 async def audit_signals(

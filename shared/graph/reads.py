@@ -16,7 +16,6 @@ from shared.domain.model import (
     ObservedGroup,
     ServicePrincipal,
 )
-from shared.domain.times import format_graph_time
 from shared.engine.ports import (
     AuditSignal,
     DeltaTokenExpired,
@@ -26,7 +25,7 @@ from shared.engine.ports import (
     GroupPolicies,
     ServicePrincipalDelta,
 )
-from shared.graph import mapping
+from shared.graph import mapping, signal_queries
 from shared.graph.base import GraphBase, odata_string
 from shared.graph.errors import GraphError, NotFoundError
 
@@ -81,12 +80,21 @@ class GraphReads(GraphBase):
             return None
         return mapping.service_principal(data)
 
-    async def group_delta(self, group_ids: Sequence[GroupId], delta_link: str | None) -> GroupDelta:
+    async def group_delta(
+        self, group_ids: Sequence[GroupId], delta_link: str | None, *, filtered: bool = False
+    ) -> GroupDelta:
         """Which of `group_ids` changed (members included) since `delta_link`.
 
-        Without a link we start "from now" ($deltatoken=latest): the full audit covers what came before.
+        Without a link, a tenant-wide round starts "from now" ($deltatoken=latest: the full audit covers
+        what came before); a `filtered` one ($filter on these ids, at most 50) runs its initial round in
+        full instead, as the docs say nothing of `$filter` together with `$deltatoken=latest`
+        (group-delta.md, delta-query-overview.md). Either way nothing is reported changed: a baseline.
         """
         builder = self.client.groups.delta
+        if delta_link is None and filtered:
+            text = signal_queries.group_id_filter(group_ids)
+            baseline = await self._delta_round(builder, filter=text)
+            return GroupDelta(frozenset(), frozenset(), baseline.delta_link)
         if delta_link is None:
             # The SDK's URL template for groups/delta has no $deltatoken, so a keyword would be dropped and
             # the request would start a full round instead: name it in the URL itself.
@@ -105,15 +113,16 @@ class GraphReads(GraphBase):
         return GroupDelta(frozenset(changed), frozenset(removed), pages.delta_link)
 
     async def audit_signals(self, since: datetime, until: datetime) -> list[AuditSignal]:
-        """Directory audit entries with activityDateTime in [since, until]."""
+        """Directory audit entries with activityDateTime in [since, until] of the activities that can
+        change a managed app's protection (signal_queries.audit_filter: which, and why)."""
         # $filter datetimes are whole seconds here: round `until` UP, or entries stamped within the
         # current second (Graph keeps fractions) would fall outside the window until the next tick.
         ceiling = until.replace(microsecond=0) + (timedelta(seconds=1) if until.microsecond else timedelta(0))
-        text = (
-            f"activityDateTime ge {format_graph_time(since)} "
-            f"and activityDateTime le {format_graph_time(ceiling)}"
+        items = await self._list(
+            self.client.audit_logs.directory_audits,
+            filter=signal_queries.audit_filter(since, ceiling),
+            select=signal_queries.AUDIT_SELECT,
         )
-        items = await self._list(self.client.audit_logs.directory_audits, filter=text)
         return [mapping.audit_signal(item) for item in items]
 
     async def get_user(self, id_or_upn: str) -> DirectoryUser | None:
@@ -194,10 +203,11 @@ class GraphReads(GraphBase):
         return [mapping.app_role_assignment(item) for item in await self._list(builder)]
 
     async def _delta_round(
-        self, builder: Any, *, select: list[str] | None = None, from_link: bool = False
+        self, builder: Any, *, select: list[str] | None = None, filter: str | None = None,
+        from_link: bool = False,
     ) -> _DeltaPages:
         try:
-            page = await self._get(builder, select=select)
+            page = await self._get(builder, select=select, filter=filter)
             items: list[dict[str, Any]] = []
             while True:
                 items.extend(page.get("value") or [])

@@ -257,7 +257,8 @@ async def test_owners_ref_and_audit_trail(http, ctl):
     audits = (
         await http.get(
             "/auditLogs/directoryAudits",
-            params={"$filter": "category eq 'GroupManagement' and loggedByService eq 'Core Directory'"},
+            params={"$filter": "loggedByService eq 'Core Directory' and targetResources/any(t:t/id eq "
+                    f"'{group['id']}')"},
         )
     ).json()["value"]
     assert [a["activityDisplayName"] for a in audits] == [

@@ -89,11 +89,12 @@ async def test_list_group_owners_through_sdk(ctl, sdk):
 
 async def test_directory_audits_filtered_through_sdk(ctl, sdk):
     """directoryaudit-list.md example 1 entry, read back through the SDK with a $filter on activityDateTime
-    and one on the category (the filters the page's optional query parameters name)."""
+    and one on loggedByService (directoryaudit.md names both filterable)."""
     other = {
         **AUDIT,
         "id": "other",
         "category": "GroupManagement",
+        "loggedByService": "Self-service Group Management",
         "activityDateTime": "2019-03-01T00:00:00Z",
     }
     await seed(ctl, {"directoryAudits": [AUDIT, other]})
@@ -116,9 +117,9 @@ async def test_directory_audits_filtered_through_sdk(ctl, sdk):
     assert [(d.key, d.value) for d in entry.additional_details] == [
         ("Additional Detail Name", "Additional Detail Value")
     ]
-    query.filter = "category eq 'GroupManagement'"
-    by_category = await sdk.audit_logs.directory_audits.get(RequestConfiguration(query_parameters=query))
-    assert [e.id for e in by_category.value] == ["other"]
+    query.filter = "loggedByService eq 'Self-service Group Management'"
+    by_service = await sdk.audit_logs.directory_audits.get(RequestConfiguration(query_parameters=query))
+    assert [e.id for e in by_service.value] == ["other"]
 
 
 async def test_batch_through_sdk(ctl, sdk):

@@ -323,6 +323,7 @@ async def test_audit_window_includes_entries_of_its_last_second(
     sim.tenant.set_now(sim.tenant.now.replace(microsecond=600_000))
     body = {"displayName": "late", "mailEnabled": False, "mailNickname": "late", "securityEnabled": True}
     group = (await raw.post("/groups", json=body)).json()
+    assert (await raw.delete(f"/groups/{group['id']}")).status_code == 204  # "Delete group" is read
     until = sim.tenant.now.replace(microsecond=300_000)  # same second, earlier fraction than the entry
     signals = await gateway.audit_signals(until - timedelta(minutes=5), until + timedelta(microseconds=1))
     assert any(group["id"] in s.target_ids for s in signals)
