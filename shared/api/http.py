@@ -12,14 +12,12 @@ import logging
 from collections.abc import Awaitable, Callable
 
 import azure.functions as func
-from azure.core.exceptions import AzureError
 
 from shared.api import wiring
 from shared.api.answers import Answer, Refusal, permission_missing, unavailable, unavailable_for
 from shared.api.wiring import ApiServices
 from shared.graph.errors import GraphError, PermissionMissingError
 from shared.settings import SettingsError
-from shared.storage import StorageError
 
 log = logging.getLogger("pimwarden.http")
 Service = Callable[[ApiServices], Awaitable[Answer]]
@@ -27,6 +25,10 @@ Service = Callable[[ApiServices], Awaitable[Answer]]
 
 async def handle(service: Service) -> func.HttpResponse:
     """Run a route's service with the current ApiServices and turn the outcome into a response."""
+    from azure.core.exceptions import AzureError  # the SDKs load on first use, not at cold start
+
+    from shared.storage import StorageError
+
     try:
         answer = await service(wiring.current())
     except Refusal as refusal:

@@ -4,6 +4,8 @@ The queue trigger (`shared/functions/reconcile.py`) expects base64 (the Function
 `messageEncoding`), while azure-storage-queue v12 sends raw text unless given an encode policy: so
 the producer always uses `TextBase64EncodePolicy`. A message is only a hint: the app is already on
 the engine's due list, so a lost message delays the change to the next timer tick, nothing more.
+The queue trigger imports this module at cold start: the storage SDK and OpenTelemetry load on first
+use.
 """
 
 from __future__ import annotations
@@ -14,15 +16,14 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any
-
-from azure.core.credentials_async import AsyncTokenCredential
-from azure.core.exceptions import ResourceExistsError
-from azure.storage.queue import TextBase64DecodePolicy, TextBase64EncodePolicy
-from azure.storage.queue.aio import QueueClient
+from typing import TYPE_CHECKING, Any
 
 from shared.queue_names import RECONCILE_QUEUE
-from shared.telemetry.tracing import TRACEPARENT_RE, current_traceparent
+from shared.telemetry.traceparent import TRACEPARENT_RE
+
+if TYPE_CHECKING:
+    from azure.core.credentials_async import AsyncTokenCredential
+    from azure.storage.queue.aio import QueueClient
 
 MAX_APP_ID = 128
 SEND_CONCURRENCY = 16
@@ -83,17 +84,25 @@ class ReconcileQueue:
     @classmethod
     def from_connection_string(cls, connection_string: str, name: str = RECONCILE_QUEUE) -> ReconcileQueue:
         """A producer over a connection string (Azurite, dev)."""
-        return cls(QueueClient.from_connection_string(connection_string, name, **_POLICIES))
+        from azure.storage.queue.aio import QueueClient
+
+        return cls(QueueClient.from_connection_string(connection_string, name, **_policies()))
 
     @classmethod
     def from_service_uri(
         cls, uri: str, credential: AsyncTokenCredential, name: str = RECONCILE_QUEUE
     ) -> ReconcileQueue:
         """A producer over a queue service URI with a managed identity."""
-        return cls(QueueClient(uri, name, credential=credential, **_POLICIES))
+        from azure.storage.queue.aio import QueueClient
+
+        return cls(QueueClient(uri, name, credential=credential, **_policies()))
 
     async def send(self, message: ReconcileMessage) -> None:
         """Enqueue one message, carrying the current trace context unless it names one."""
+        from azure.core.exceptions import ResourceExistsError
+
+        from shared.telemetry.tracing import current_traceparent
+
         if not self._ready:
             with contextlib.suppress(ResourceExistsError):
                 await self._client.create_queue()
@@ -105,6 +114,8 @@ class ReconcileQueue:
     async def send_apps(self, cause: str, app_ids: Sequence[str], tick_id: str) -> None:
         """One message per app, all tagged with `tick_id` (sent SEND_CONCURRENCY at a time; the first
         failure is raised once the sends in flight have ended)."""
+        from shared.telemetry.tracing import current_traceparent
+
         parent = current_traceparent()
         gate = asyncio.Semaphore(SEND_CONCURRENCY)
 
@@ -129,7 +140,10 @@ class ReconcileQueue:
         await self._client.close()
 
 
-_POLICIES: dict[str, Any] = {
-    "message_encode_policy": TextBase64EncodePolicy(),
-    "message_decode_policy": TextBase64DecodePolicy(),
-}
+def _policies() -> dict[str, Any]:
+    from azure.storage.queue import TextBase64DecodePolicy, TextBase64EncodePolicy
+
+    return {
+        "message_encode_policy": TextBase64EncodePolicy(),
+        "message_decode_policy": TextBase64DecodePolicy(),
+    }

@@ -1,7 +1,9 @@
 """The HTTP side's composition: engine services plus its own config, queue producer and token checker.
 
 Built lazily on first use per event loop (never at import), like `shared.runtime`; tests `install()`
-their own (graphsim, Azurite, a local key set) and `uninstall()` afterwards.
+their own (graphsim, Azurite, a local key set) and `uninstall()` afterwards. Light to import (the
+blueprints import it at cold start): the engine, token checker and queue producer are imported by
+`_build`, on first use.
 """
 
 from __future__ import annotations
@@ -10,16 +12,17 @@ import asyncio
 import os
 import weakref
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from shared.api.bearer import JwksCache, TokenValidator
-from shared.api.config import ApiConfig
 from shared.api.plan_sharing import SharedRuns
-from shared.api.reconcile_queue import ReconcileQueue
-from shared.credentials import build_storage_credential
-from shared.engine.run import RunSummary
-from shared.engine.services import Services, build_services
-from shared.settings import SettingsError
-from shared.storage.ticks import TickProgress
+
+if TYPE_CHECKING:
+    from shared.api.bearer import TokenValidator
+    from shared.api.config import ApiConfig
+    from shared.api.reconcile_queue import ReconcileQueue
+    from shared.engine.run import RunSummary
+    from shared.engine.services import Services
+    from shared.storage.ticks import TickProgress
 
 
 @dataclass
@@ -63,6 +66,13 @@ def uninstall() -> None:
 
 
 def _build() -> ApiServices:
+    from shared.api.bearer import JwksCache, TokenValidator
+    from shared.api.config import ApiConfig
+    from shared.api.reconcile_queue import ReconcileQueue
+    from shared.credentials import build_storage_credential
+    from shared.engine.services import build_services
+    from shared.settings import SettingsError
+
     engine = build_services()
     config = ApiConfig.from_env(os.environ)
     storage = engine.settings.storage

@@ -18,22 +18,20 @@ import os
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 import azure.functions as func
 
 from shared.api.answers import Answer
 from shared.api.http import handle, headers_of
-from shared.api.wiring import ApiServices
 from shared.clock import json_default
-from shared.compliance import service
 from shared.compliance.retention import DEFAULT_RETENTION_DAYS
-from shared.compliance.service import BadToken, ComplianceServices, ReportFormat, UnknownApp
 from shared.compliance.window import BadWindow, check_window
-from shared.engine.services import build_services
-from shared.storage import UnreadableRecordError
-from shared.telemetry.compliance import report_rows
+
+if TYPE_CHECKING:
+    from shared.api.wiring import ApiServices
+    from shared.compliance.service import ComplianceServices, ReportFormat
 
 bp = func.Blueprint()  # type: ignore[no-untyped-call]
 log = logging.getLogger("pimwarden.compliance")
@@ -50,6 +48,9 @@ class BadParameter(ValueError):
 
 def compliance_services() -> ComplianceServices:
     """The services over the runtime's clients (built lazily, per event loop)."""
+    from shared.compliance import service
+    from shared.engine.services import build_services
+
     return service.build_compliance(build_services(), os.environ)
 
 
@@ -57,6 +58,8 @@ def compliance_services() -> ComplianceServices:
                   use_monitor=True)
 async def compliance_collect(timer: func.TimerRequest) -> None:
     """Ingest new PIM and PIM Warden events for every managed app; fail the run if an app failed."""
+    from shared.compliance import service
+
     summary = await service.run_collect(compliance_services())
     log.info("%s past_due=%s", summary.line(), str(timer.past_due).lower())
     if summary.failed:
@@ -67,6 +70,8 @@ async def compliance_collect(timer: func.TimerRequest) -> None:
                   use_monitor=True)
 async def compliance_retention(timer: func.TimerRequest) -> None:
     """Delete compliance events older than the retention period."""
+    from shared.compliance import service
+
     deleted = await service.run_retention(compliance_services())
     log.info("retention deleted=%d", deleted)
 
@@ -86,6 +91,9 @@ class ReportQuery:
 def parse_report_query(params: Any, now: datetime, max_days: int = DEFAULT_RETENTION_DAYS) -> ReportQuery:
     """Validate `app`, `from`, `to` (default now; a bounded range, see shared.compliance.window),
     `format`, `continuation`, `pageSize`; BadParameter naming the first bad one."""
+    from shared.compliance import service
+    from shared.compliance.service import ReportFormat
+
     start = _instant(params, "from", None)
     end = _instant(params, "to", now)
     try:
@@ -109,6 +117,9 @@ def parse_report_query(params: Any, now: datetime, max_days: int = DEFAULT_RETEN
 @bp.route(route="report", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
 async def compliance_report(req: func.HttpRequest) -> func.HttpResponse:
     """GET /api/report?app=…&from=…&to=…&format=json|csv[&continuation=…][&pageSize=…]."""
+    from shared.compliance import service
+    from shared.telemetry.compliance import report_rows
+
     if refused := await reader_refusal(req):
         return refused
     services = compliance_services()
@@ -129,6 +140,10 @@ async def compliance_report(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="apps/{appId}/evidence", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
 async def compliance_evidence(req: func.HttpRequest) -> func.HttpResponse:
     """GET /api/apps/{appId}/evidence: the app's evidence view."""
+    from shared.compliance import service
+    from shared.compliance.service import UnknownApp
+    from shared.storage import UnreadableRecordError
+
     if refused := await reader_refusal(req):
         return refused
     try:
@@ -147,6 +162,10 @@ async def compliance_evidence(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="findings", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
 async def compliance_findings(req: func.HttpRequest) -> func.HttpResponse:
     """GET /api/findings?app=…: what an auditor should see without asking."""
+    from shared.compliance import service
+    from shared.compliance.service import UnknownApp
+    from shared.storage import UnreadableRecordError
+
     if refused := await reader_refusal(req):
         return refused
     try:
@@ -200,8 +219,10 @@ def _instant(params: Any, name: str, default: datetime | None) -> datetime:
 
 
 def _checked_token(token: str) -> None:
+    from shared.compliance.service import BadToken, decode_token
+
     try:
-        service.decode_token(token)
+        decode_token(token)
     except BadToken as error:
         raise BadParameter("continuation", str(error)) from error
 

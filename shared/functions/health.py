@@ -12,15 +12,16 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import azure.functions as func
-from azure.core.exceptions import HttpResponseError
 
-from shared import __version__, runtime
-from shared.api import preflight
+from shared import __version__
 from shared.api.http import flag, handle, headers_of
 from shared.settings import SettingsError
+
+if TYPE_CHECKING:
+    from shared.storage import StateStore
 
 bp = func.Blueprint()  # type: ignore[no-untyped-call]
 STORAGE_TIMEOUT_SECONDS = 3.0
@@ -30,6 +31,8 @@ STORAGE_TIMEOUT_SECONDS = 3.0
 async def health(req: func.HttpRequest) -> func.HttpResponse:
     """Answer 200 with the report when healthy, 503 otherwise (`?deep=true`: the preflight, reader role)."""
     if flag(req, "deep"):
+        from shared.api import preflight
+
         return await handle(lambda api: preflight.deep_health(api, headers_of(req)))
     report = await health_report()
     return func.HttpResponse(json.dumps(report, indent=2), status_code=200 if report["healthy"] else 503,
@@ -38,6 +41,8 @@ async def health(req: func.HttpRequest) -> func.HttpResponse:
 
 async def health_report() -> dict[str, Any]:
     """The health report as plain data (no secrets)."""
+    from shared import runtime
+
     sections: dict[str, Any] = {}
     try:
         settings = runtime.settings()
@@ -66,7 +71,7 @@ async def _unreadable_apps() -> dict[str, Any]:
     count). They don't make the deployment unhealthy: every other app is still enforced."""
     try:
         async with asyncio.timeout(STORAGE_TIMEOUT_SECONDS):
-            scan = await runtime.state_store().apps.scan()
+            scan = await _state_store().apps.scan()
     except Exception:  # reachable a moment ago: leave the figure out rather than fail the probe
         return {}
     return {"apps": {"state_unreadable": len(scan.unreadable)}}
@@ -117,7 +122,7 @@ async def _permission_status() -> dict[str, Any] | None:
 
     try:
         async with asyncio.timeout(STORAGE_TIMEOUT_SECONDS):
-            status = await load(runtime.state_store().cursors)
+            status = await load(_state_store().cursors)
     except Exception:  # health reports storage on its own; a failed read here is not a permission problem
         return None
     return status.as_dict() if status else None
@@ -126,7 +131,7 @@ async def _permission_status() -> dict[str, Any] | None:
 async def _storage_status() -> dict[str, Any]:
     try:
         async with asyncio.timeout(STORAGE_TIMEOUT_SECONDS):
-            await runtime.state_store().ping()
+            await _state_store().ping()
     except TimeoutError:
         return {"reachable": False, "error": f"no answer within {STORAGE_TIMEOUT_SECONDS:.0f} s"}
     except Exception as exc:  # any failure means "not usable"; report only its kind
@@ -134,7 +139,15 @@ async def _storage_status() -> dict[str, Any]:
     return {"reachable": True}
 
 
+def _state_store() -> StateStore:
+    from shared import runtime
+
+    return runtime.state_store()
+
+
 def _error_kind(exc: Exception) -> str:
+    from azure.core.exceptions import HttpResponseError
+
     if isinstance(exc, HttpResponseError) and exc.status_code is not None:
         return f"{type(exc).__name__} (HTTP {exc.status_code})"
     return type(exc).__name__

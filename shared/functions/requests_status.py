@@ -5,7 +5,6 @@ from __future__ import annotations
 import azure.functions as func
 
 from shared.api.http import handle
-from shared.api.status import request_status
 
 bp = func.Blueprint()  # type: ignore[no-untyped-call]
 
@@ -13,5 +12,7 @@ bp = func.Blueprint()  # type: ignore[no-untyped-call]
 @bp.route(route="requests/{requestId}", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
 async def request_status_http(req: func.HttpRequest) -> func.HttpResponse:
     """pending, applied (read back from PIM), ignored or refused (with why)."""
+    from shared.api.status import request_status
+
     rid = req.route_params.get("requestId", "")
     return await handle(lambda api: request_status(api, rid))
