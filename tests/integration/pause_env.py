@@ -21,7 +21,7 @@ from shared.graph.calls import CallRunner
 from shared.graph.client import build_graph_client
 from shared.graph.gateway import GraphGateway
 from shared.graph.pause import SharedPause
-from tests.tokens import product_credential
+from tests.tokens import admin_headers, product_credential
 
 BASE = IN_PROCESS_BASE
 
@@ -96,3 +96,15 @@ def consecutive_429(entries: Sequence[dict[str, Any]]) -> int:
     from bench.figures import consecutive_429 as count
 
     return count(entries)
+
+
+async def drain_write_budget(sim: GraphSim, per_150s: int) -> None:
+    """Turn graphsim's write throttle on (`per_150s` writes per 150 s, so Retry-After up to 150 / per_150s
+    seconds) and spend the whole bucket as a tenant admin (not as PIM Warden)."""
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=sim), base_url="https://g") as http:
+        await http.post("/_sim/faults", json={"throttle": {"writes_per_150s": per_150s}})
+        for i in range(per_150s):
+            group = {"displayName": "D", "mailNickname": f"d{i}", "mailEnabled": False}
+            answer = await http.post("/v1.0/groups", json=group | {"securityEnabled": True},
+                                     headers=admin_headers())
+            assert answer.status_code == 201

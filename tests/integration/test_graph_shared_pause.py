@@ -10,7 +10,6 @@ import socket
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
-import httpx
 import pytest
 
 from graphsim.app import GraphSim, build_app
@@ -19,13 +18,17 @@ from shared.domain.ids import ServicePrincipalId
 from shared.graph.errors import ThrottledError
 from shared.graph.gateway import GraphGateway
 from shared.storage import StateStore
-from tests.integration.pause_env import FakeTime, Sent, consecutive_429, gateway, graph_requests
-from tests.tokens import admin_headers
+from tests.integration.pause_env import (
+    FakeTime,
+    Sent,
+    consecutive_429,
+    drain_write_budget,
+    gateway,
+    graph_requests,
+)
 
 pytestmark = pytest.mark.azurite
 
-BASE = "https://graph.local"
-GROUP = {"displayName": "Drain", "mailEnabled": False, "securityEnabled": True}
 
 
 @pytest.fixture
@@ -46,17 +49,6 @@ async def other_store(azurite: str, state_store: StateStore) -> AsyncIterator[St
     await store.close()
 
 
-async def _drain_write_budget(sim: GraphSim, per_150s: int) -> None:
-    """Turn graphsim's throttle on with `per_150s` writes and spend them all (as an admin, not as us)."""
-    transport = httpx.ASGITransport(app=sim)
-    async with httpx.AsyncClient(transport=transport, base_url=BASE) as http:
-        await http.post("/_sim/faults", json={"throttle": {"writes_per_150s": per_150s}})
-        for i in range(per_150s):
-            body = {**GROUP, "mailNickname": f"drain{i}"}
-            answer = await http.post("/v1.0/groups", json=body, headers=admin_headers())
-            assert answer.status_code == 201
-
-
 def _apps(sim: GraphSim) -> list[ServicePrincipalId]:
     return [ServicePrincipalId(sp["id"]) for sp in sim.tenant.service_principals.values()]
 
@@ -67,7 +59,7 @@ async def test_a_429_seen_by_one_instance_pauses_the_other(
     sent: list[Sent] = []
     a = gateway(sim, time, "A", sent, state_store.throttle, max_attempts=1)  # A gives up after its 429
     b = gateway(sim, time, "B", sent, other_store.throttle)
-    await _drain_write_budget(sim, 15)  # refills 0.1 write per second: Retry-After up to 10 s
+    await drain_write_budget(sim, 15)  # refills 0.1 write per second: Retry-After up to 10 s
     mark, first, second = len(sim.log), *_apps(sim)[:2]
 
     with pytest.raises(ThrottledError) as throttled:
@@ -90,7 +82,7 @@ async def test_without_the_shared_pause_the_other_instance_spends_its_own_429(
     sent: list[Sent] = []
     a = gateway(sim, time, "A", sent, None, max_attempts=1)
     b = gateway(sim, time, "B", sent, None)
-    await _drain_write_budget(sim, 15)
+    await drain_write_budget(sim, 15)
     mark, first, second = len(sim.log), *_apps(sim)[:2]
     with pytest.raises(ThrottledError):
         await a.require_assignment(first)
@@ -146,7 +138,7 @@ async def test_storage_down_falls_back_to_the_in_process_pause(
     )
     sent: list[Sent] = []
     gw: GraphGateway = gateway(sim, time, "A", sent, down.throttle)
-    await _drain_write_budget(sim, 15)
+    await drain_write_budget(sim, 15)
     mark, apps = len(sim.log), _apps(sim)
     try:
         with caplog.at_level(logging.WARNING, logger="pimwarden.graph"):
