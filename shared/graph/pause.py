@@ -94,6 +94,9 @@ class SharedPauseView:
     async def record(self, bucket: PauseBucket, seconds: float) -> None:
         """Tell every instance that `bucket` is paused for `seconds` from now (wall clock)."""
         until = self._clock.now() + timedelta(seconds=seconds)
+        known = self._cache.get(bucket)
+        if known is not None and known.until is not None and known.until >= until:
+            return  # stored times only move later: storage holds this one or a later one already
         stored = await self._guarded(lambda: self._port.pause_until(bucket, until))
         if stored is not None:
             self._cache[bucket] = _Cached(stored, self._monotonic())

@@ -3,6 +3,7 @@ a 429 instance A meets pauses instance B's writes through the shared throttle pa
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 
 import pytest
@@ -58,3 +59,22 @@ async def test_instance_a_429_pauses_instance_b(
     assert consecutive_429(graph_requests(sim)) == 0
     assert len(managed_groups(sim)) == 4
 
+
+
+async def test_the_functions_host_and_cli_gateway_shares_its_pauses(azurite: str) -> None:
+    from shared import runtime
+    from shared.engine.services import build_services
+    from shared.graph.gateway import GraphGateway
+
+    env = {"PimWardenStorage": azurite, "PIMWARDEN_TABLE_PREFIX": f"t{uuid.uuid4().hex[:16]}"}
+    runtime.reset()
+    try:
+        services = build_services(env)  # what the timer, the queue trigger and the CLI build
+        assert isinstance(services.graph, GraphGateway)
+        await services.graph.runner.share_pause(5.0, write=True)  # what a 429 on a write does
+        until = await services.store.throttle.paused_until("write")
+        assert until is not None and until > services.clock.now()
+        assert await services.store.throttle.paused_until("read") is None
+        await services.store.delete_tables()
+    finally:
+        await runtime.aclose()

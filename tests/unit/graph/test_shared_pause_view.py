@@ -71,6 +71,19 @@ async def test_recording_keeps_a_later_stored_time() -> None:
     assert await view.remaining([PauseBucket.READ]) == 9.0
 
 
+async def test_a_pause_within_one_already_known_costs_no_round_trip(caplog: pytest.LogCaptureFixture) -> None:
+    clock, ticks = FixedClock(), Ticks()
+    port = MemoryPause({"write": clock.now() + timedelta(seconds=9)})
+    view = _view(port, clock, ticks)
+    assert await view.remaining([PauseBucket.WRITE]) == 9.0
+    port.broken = True  # storage is not asked again: no failure to log
+    with caplog.at_level(logging.WARNING, logger="pimwarden.graph"):
+        await view.record(PauseBucket.WRITE, 3.0)
+        assert caplog.records == []
+        await view.record(PauseBucket.WRITE, 12.0)  # later than known: storage is asked (and fails)
+        assert len(caplog.records) == 1
+
+
 async def test_a_failing_store_means_no_shared_pause_and_one_warning_without_the_url(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
