@@ -33,6 +33,9 @@ from shared.telemetry.graph_calls import GraphCall, graph_span, note_throttled
 from shared.telemetry.tracing import path_template
 
 T = TypeVar("T")
+# What is left of another instance's pause below this is not waited for: our own pause, just slept,
+# read back in wall-clock time (asyncio may wake a timer a millisecond early).
+SHARED_SLACK_S = 0.05
 # Every 4xx and 5xx answer parses as Graph's OData error body.
 ERROR_MAP: dict[str, Any] = {"4XX": ODataError, "5XX": ODataError}
 
@@ -130,7 +133,7 @@ class CallRunner:
         if self._shared is None:
             return
         shared = await self._shared.remaining(buckets_for(write=write))
-        if shared > 0:
+        if shared > SHARED_SLACK_S:
             call.shared_waits += 1
             await self._sleep(min(shared, self._max_wait_s))
 
