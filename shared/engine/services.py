@@ -58,15 +58,18 @@ def engine_config(settings: Settings, env: Mapping[str, str] | None = None) -> E
 
 
 def graph_gateway(settings: Settings) -> GraphPort:
-    """The GraphGateway over msgraph-sdk, built once per event loop."""
+    """The GraphGateway over msgraph-sdk, built once per event loop; its 429 pauses are shared with every
+    other instance through the state store (shared/storage/throttle.py)."""
     loop = asyncio.get_running_loop()
     gateway = _gateways.get(loop)
     if gateway is None:
+        from shared.graph.calls import CallRunner
         from shared.graph.client import build_graph_client
         from shared.graph.gateway import GraphGateway
 
         client = build_graph_client(settings.graph_base_url, runtime.graph_credential())
-        gateway = _gateways[loop] = GraphGateway(client)
+        runner = CallRunner(shared_pause=runtime.state_store().throttle)
+        gateway = _gateways[loop] = GraphGateway(client, runner)
     return gateway
 
 

@@ -98,6 +98,7 @@ class ReadBatcher:
         error = _inner_error(status, body, (response or {}).get("headers") or {})
         if isinstance(error, ThrottledError):
             self._runner.note_throttled(error.retry_after_s)  # everyone waits, as after any other 429
+            await self._runner.share_pause(error.retry_after_s, write=False)  # other instances too
         if isinstance(error, TransientGraphError):  # throttled or failed: again on its own, with retries
             await self._settle(pending, self._alone(pending.info))
         else:

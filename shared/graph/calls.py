@@ -2,7 +2,8 @@
 
 One layer of retries (the SDK's own retry middleware is off, see client.py):
 - 429: every caller sharing this runner pauses until Graph's Retry-After has passed, so a throttled
-  tenant is not hammered by the other workers (no second 429 in a row from us);
+  tenant is not hammered by the other workers (no second 429 in a row from us); with a `shared_pause`
+  (shared/graph/pause.py) the other instances pause too, read before each request (cached ~1 s);
 - 5xx and network failures: bounded exponential backoff;
 - anything else is raised at once as the GraphError subclass that says what it is.
 Waits never exceed `max_wait_s`; past that the error is raised and the next tick tries again.
@@ -24,12 +25,17 @@ from kiota_abstractions.api_error import APIError
 from kiota_abstractions.request_information import RequestInformation
 from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 
+from shared.clock import Clock
 from shared.graph.counting import COUNTING, CallStats
 from shared.graph.errors import GraphError, ThrottledError, TransientGraphError, classify
+from shared.graph.pause import PauseBucket, SharedPause, SharedPauseView, buckets_for
 from shared.telemetry.graph_calls import GraphCall, graph_span, note_throttled
 from shared.telemetry.tracing import path_template
 
 T = TypeVar("T")
+# What is left of another instance's pause below this is not waited for: our own pause, just slept,
+# read back in wall-clock time (asyncio may wake a timer a millisecond early).
+SHARED_SLACK_S = 0.05
 # Every 4xx and 5xx answer parses as Graph's OData error body.
 ERROR_MAP: dict[str, Any] = {"4XX": ODataError, "5XX": ODataError}
 
@@ -45,7 +51,12 @@ class CallRunner:
         max_wait_s: float = 60.0,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         monotonic: Callable[[], float] = time.monotonic,
+        shared_pause: SharedPause | None = None,
+        shared_cache_s: float = 1.0,
+        clock: Clock | None = None,
     ) -> None:
+        """`shared_pause`: the pause every instance sees (None: this process only); its reads are cached
+        for `shared_cache_s`; `clock` is the wall clock its times are in (default: the system's)."""
         self.stats = CallStats()
         self._max_attempts = max_attempts
         self._base_delay_s = base_delay_s
@@ -53,6 +64,11 @@ class CallRunner:
         self._sleep = sleep
         self._monotonic = monotonic
         self._paused_until = 0.0
+        self._shared = (
+            SharedPauseView(shared_pause, cache_s=shared_cache_s, clock=clock, monotonic=monotonic)
+            if shared_pause is not None
+            else None
+        )
 
     async def run(
         self,
@@ -69,7 +85,7 @@ class CallRunner:
     async def _attempts(self, op: Callable[[], Awaitable[T]], write: bool, call: GraphCall) -> T:
         for attempt in range(1, self._max_attempts + 1):
             call.attempts = attempt
-            await self._wait_for_pause()
+            await self._wait_for_pause(write, call)
             counters = (self.stats, *COUNTING.get())
             for stats in counters:
                 stats.requests += 1
@@ -84,6 +100,7 @@ class CallRunner:
                 for stats in counters:
                     stats.throttled += 1
                 self._pause(error.retry_after_s)
+                await self.share_pause(error.retry_after_s, write=write)
             if not isinstance(error, TransientGraphError) or attempt == self._max_attempts:
                 raise error
             if not isinstance(error, ThrottledError):
@@ -91,21 +108,34 @@ class CallRunner:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def note_throttled(self, retry_after_s: float) -> None:
-        """A 429 seen outside `run` (an inner answer of a JSON batch): count it and pause everyone."""
+        """A 429 seen outside `run` (an inner answer of a JSON batch): count it and pause everyone in this
+        process (`share_pause` tells the other instances)."""
         note_throttled()
         for stats in (self.stats, *COUNTING.get()):
             stats.throttled += 1
         self._pause(retry_after_s)
+
+    async def share_pause(self, retry_after_s: float, *, write: bool) -> None:
+        """Record a 429's pause for every instance (the write or read bucket); never raises."""
+        if self._shared is not None and retry_after_s <= self._max_wait_s:
+            await self._shared.record(PauseBucket.WRITE if write else PauseBucket.READ, retry_after_s)
 
     def _pause(self, seconds: float) -> None:
         if seconds > self._max_wait_s:
             return  # too long to wait inside a run: the caller gets the 429 and the next tick retries
         self._paused_until = max(self._paused_until, self._monotonic() + seconds)
 
-    async def _wait_for_pause(self) -> None:
+    async def _wait_for_pause(self, write: bool, call: GraphCall) -> None:
+        """This process's pause first (no round trip), then what another instance recorded."""
         remaining = self._paused_until - self._monotonic()
         if remaining > 0:
             await self._sleep(remaining)
+        if self._shared is None:
+            return
+        shared = await self._shared.remaining(buckets_for(write=write))
+        if shared > SHARED_SLACK_S:
+            call.shared_waits += 1
+            await self._sleep(min(shared, self._max_wait_s))
 
 
 def route(request: RequestInformation | None) -> tuple[str, str]:

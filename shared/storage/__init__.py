@@ -19,6 +19,7 @@ from shared.storage.leases import Lease, LeaseRepo
 from shared.storage.registrations import Registration, RegistrationRepo
 from shared.storage.store import TABLES, StateStore
 from shared.storage.tables import EntityTable, RetryPolicy, StoredEntity
+from shared.storage.throttle import ThrottlePauseRepo
 
 __all__ = [
     "DEFAULT_APP_ROLE_ID", "TABLES", "TENANT_SCOPE",
@@ -27,6 +28,7 @@ __all__ = [
     "EntityTable", "Grant", "GrantRepo", "GrantStatus", "InboundRequest", "InboundRequestRepo", "Lease",
     "LeaseLostError", "LeaseRepo", "ManagedApp", "ManagedAppRepo", "NotFoundError", "Registration",
     "RegistrationRepo", "RequestStatus", "RetryPolicy", "StateStore", "StorageError",
-    "StorageUnavailableError", "StoredEntity", "UnreadableApp", "UnreadableRecordError", "ValueTooLargeError",
+    "StorageUnavailableError", "StoredEntity", "ThrottlePauseRepo", "UnreadableApp", "UnreadableRecordError",
+    "ValueTooLargeError",
     "json_or_none",
 ]

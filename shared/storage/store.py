@@ -22,6 +22,7 @@ from shared.storage.inbound import InboundRequestRepo
 from shared.storage.leases import LeaseRepo
 from shared.storage.registrations import RegistrationRepo
 from shared.storage.tables import EntityTable, RetryPolicy
+from shared.storage.throttle import ThrottlePauseRepo
 from shared.storage.ticket_closes import TicketCloseRepo
 from shared.storage.ticks import TickRepo
 
@@ -50,6 +51,11 @@ class StateStore:
         self.ticket_closes = TicketCloseRepo(self._tables["grants"])  # close markers beside the grants
         self.registrations = RegistrationRepo(self._tables["registrations"])
         self.ticks = TickRepo(self._tables["runs"])  # fanned-out ticks, their progress, queued markers
+        # The Graph throttle pause shared by every instance, beside the cursors; one attempt, no retry:
+        # a Graph call never waits for storage retries (its runner falls back to its own pause).
+        self.throttle = ThrottlePauseRepo(
+            EntityTable(service.get_table_client(prefix + "cursors"), RetryPolicy(attempts=1))
+        )
         events = self._tables["events"]
         assert isinstance(events, EventTable)
         self.events = EventRepo(events)  # the compliance timeline (shared/compliance)

@@ -21,6 +21,7 @@ class GraphCall:
     attempts: int = 0
     throttled: int = 0
     status: int = 0  # the last error's status (0: no error answer yet, or a network failure)
+    shared_waits: int = 0  # attempts held back by a throttle pause another instance recorded
 
 
 @contextmanager
@@ -47,6 +48,7 @@ def graph_span(method: str, path: str, *, write: bool) -> Iterator[GraphCall]:
                 current.set_attribute("http.response.status_code", call.status)
             current.set_attribute("pimwarden.graph.retries", max(call.attempts - 1, 0))
             current.set_attribute("pimwarden.graph.throttled", call.throttled > 0)
+            current.set_attribute("pimwarden.graph.shared_pause", call.shared_waits > 0)
             _count(method, call, write=write, failed=failed)
 
 
@@ -55,6 +57,7 @@ def _count(method: str, call: GraphCall, *, write: bool, failed: bool) -> None:
     if write:
         metrics.add("pimwarden.graph.writes", call.attempts, method=method)
     metrics.add("pimwarden.graph.throttled", call.throttled, method=method)
+    metrics.add("pimwarden.graph.shared_pause_waits", call.shared_waits, method=method)
     if failed:
         metrics.add("pimwarden.graph.failed", 1, method=method, status=call.status)
 

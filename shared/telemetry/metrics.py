@@ -24,6 +24,9 @@ INSTRUMENTS: dict[str, tuple[str, str, str]] = {
     "pimwarden.graph.requests": ("counter", "{request}", "Graph requests sent (each attempt)"),
     "pimwarden.graph.writes": ("counter", "{request}", "Graph write requests sent (each attempt)"),
     "pimwarden.graph.throttled": ("counter", "{request}", "Graph answers 429"),
+    "pimwarden.graph.shared_pause_waits": (
+        "counter", "{request}", "Graph requests held back by a 429 pause another instance recorded"
+    ),
     "pimwarden.graph.failed": ("counter", "{request}", "Graph requests that failed for good"),
     "pimwarden.enforce.duration": ("histogram", "s", "Duration of an enforcement run"),
     "pimwarden.enforce.not_reached": ("counter", "{app}", "Apps left for the next run (budget spent)"),
