@@ -59,7 +59,8 @@ def engine_config(settings: Settings, env: Mapping[str, str] | None = None) -> E
 
 def graph_gateway(settings: Settings) -> GraphPort:
     """The GraphGateway over msgraph-sdk, built once per event loop; its 429 pauses are shared with every
-    other instance through the state store (shared/storage/throttle.py)."""
+    other instance through the state store (shared/storage/throttle.py), and once the write budget is
+    reached its writes are paced at Graph's documented rate split between the instances (pacing.py)."""
     loop = asyncio.get_running_loop()
     gateway = _gateways.get(loop)
     if gateway is None:
@@ -68,7 +69,7 @@ def graph_gateway(settings: Settings) -> GraphPort:
         from shared.graph.gateway import GraphGateway
 
         client = build_graph_client(settings.graph_base_url, runtime.graph_credential())
-        runner = CallRunner(shared_pause=runtime.state_store().throttle)
+        runner = CallRunner(shared_pause=runtime.state_store().throttle, instance=new_holder_id())
         gateway = _gateways[loop] = GraphGateway(client, runner)
     return gateway
 

@@ -4,6 +4,8 @@ One layer of retries (the SDK's own retry middleware is off, see client.py):
 - 429: every caller sharing this runner pauses until Graph's Retry-After has passed, so a throttled
   tenant is not hammered by the other workers (no second 429 in a row from us); with a `shared_pause`
   (shared/graph/pause.py) the other instances pause too, read before each request (cached ~1 s);
+- once the write budget is reached (a write 429 here or in the shared record), writes are paced: one
+  per slot, the instances together just under Graph's documented write rate (shared/graph/pacing.py);
 - 5xx and network failures: bounded exponential backoff;
 - anything else is raised at once as the GraphError subclass that says what it is.
 Waits never exceed `max_wait_s`; past that the error is raised and the next tick tries again.
@@ -28,6 +30,7 @@ from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 from shared.clock import Clock
 from shared.graph.counting import COUNTING, CallStats
 from shared.graph.errors import GraphError, ThrottledError, TransientGraphError, classify
+from shared.graph.pacing import PacingConfig, WritePacer
 from shared.graph.pause import PauseBucket, SharedPause, SharedPauseView, buckets_for
 from shared.telemetry.graph_calls import GraphCall, graph_span, note_throttled
 from shared.telemetry.tracing import path_template
@@ -54,9 +57,13 @@ class CallRunner:
         shared_pause: SharedPause | None = None,
         shared_cache_s: float = 1.0,
         clock: Clock | None = None,
+        pacing: PacingConfig | None = PacingConfig(),  # noqa: B008 (frozen, shared safely)
+        instance: str | None = None,
     ) -> None:
         """`shared_pause`: the pause every instance sees (None: this process only); its reads are cached
-        for `shared_cache_s`; `clock` is the wall clock its times are in (default: the system's)."""
+        for `shared_cache_s`; `clock` is the wall clock its times are in (default: the system's).
+        `pacing`: how writes are paced after a write 429 (None: never); `instance` names this instance's
+        heartbeat (default: a random id)."""
         self.stats = CallStats()
         self._max_attempts = max_attempts
         self._base_delay_s = base_delay_s
@@ -67,6 +74,11 @@ class CallRunner:
         self._shared = (
             SharedPauseView(shared_pause, cache_s=shared_cache_s, clock=clock, monotonic=monotonic)
             if shared_pause is not None
+            else None
+        )
+        self.pacer = (
+            WritePacer(pacing, self._shared, holder=instance, sleep=sleep, monotonic=monotonic)
+            if pacing is not None
             else None
         )
 
@@ -85,7 +97,7 @@ class CallRunner:
     async def _attempts(self, op: Callable[[], Awaitable[T]], write: bool, call: GraphCall) -> T:
         for attempt in range(1, self._max_attempts + 1):
             call.attempts = attempt
-            await self._wait_for_pause(write, call)
+            await self._before_sending(write, call)
             counters = (self.stats, *COUNTING.get())
             for stats in counters:
                 stats.requests += 1
@@ -101,6 +113,9 @@ class CallRunner:
                     stats.throttled += 1
                 self._pause(error.retry_after_s)
                 await self.share_pause(error.retry_after_s, write=write)
+                if write and self.pacer is not None:
+                    held = error.retry_after_s if error.retry_after_s <= self._max_wait_s else 0.0
+                    await self.pacer.throttled(held)
             if not isinstance(error, TransientGraphError) or attempt == self._max_attempts:
                 raise error
             if not isinstance(error, ThrottledError):
@@ -124,6 +139,21 @@ class CallRunner:
         if seconds > self._max_wait_s:
             return  # too long to wait inside a run: the caller gets the 429 and the next tick retries
         self._paused_until = max(self._paused_until, self._monotonic() + seconds)
+
+    async def _before_sending(self, write: bool, call: GraphCall) -> None:
+        """Wait out any pause, then (a paced write) for a slot; a pause begun meanwhile: again."""
+        while True:
+            await self._wait_for_pause(write, call)
+            if not write or self.pacer is None or not await self.pacer.wait():
+                return
+            if await self._pause_left(write) <= SHARED_SLACK_S:
+                return
+
+    async def _pause_left(self, write: bool) -> float:
+        left = self._paused_until - self._monotonic()
+        if self._shared is not None:
+            left = max(left, await self._shared.remaining(buckets_for(write=write)))
+        return left
 
     async def _wait_for_pause(self, write: bool, call: GraphCall) -> None:
         """This process's pause first (no round trip), then what another instance recorded."""

@@ -5,45 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from shared.clock import FixedClock
 from shared.graph.pause import PauseBucket, SharedPauseView, buckets_for
-
-
-@dataclass
-class MemoryPause:
-    """A SharedPause in a dict (what another instance would have written); `broken` raises, `hang` hangs."""
-
-    times: dict[str, datetime] = field(default_factory=dict)
-    broken: bool = False
-    hang: bool = False
-
-    async def paused_until(self, bucket: str) -> datetime | None:
-        await self._trouble()
-        return self.times.get(bucket)
-
-    async def pause_until(self, bucket: str, until: datetime) -> datetime:
-        await self._trouble()
-        self.times[bucket] = max(until, self.times.get(bucket, until))
-        return self.times[bucket]
-
-    async def _trouble(self) -> None:
-        if self.hang:
-            await asyncio.sleep(3600)
-        if self.broken:
-            raise ConnectionError("http://127.0.0.1:1/devstoreaccount1?sig=secret refused")
-
-
-@dataclass
-class Ticks:
-    now: float = 0.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.unit.graph.memory_pause import MemoryPause, Ticks
 
 
 def _view(port: MemoryPause, clock: FixedClock, ticks: Ticks, **options: float) -> SharedPauseView:
@@ -108,3 +76,27 @@ async def test_a_hanging_store_is_given_up_after_the_timeout() -> None:
     clock, ticks = FixedClock(), Ticks()
     view = _view(MemoryPause(hang=True), clock, ticks, timeout_s=0.05)
     assert await asyncio.wait_for(view.remaining([PauseBucket.READ]), timeout=2.0) == 0.0
+
+
+async def test_pauses_and_heartbeats_come_in_one_read_and_a_beat_forces_the_next() -> None:
+    port, clock, ticks = MemoryPause(), FixedClock(), Ticks()
+    port.seen["other"] = clock.now()
+    view = _view(port, clock, ticks, cache_s=1.0)
+    assert await view.remaining(buckets_for(write=True)) == 0.0
+    assert port.reads == 1 and view.known is not None and set(view.known.instances) == {"other"}
+    await view.beat("me", forget=["other"])
+    assert port.seen == {"me": clock.now()}  # own heartbeat stored, the one named gone dropped
+    assert view.known is not None and set(view.known.instances) == {"me"}
+    await view.current()  # within the cache time, yet read again: who else beat meanwhile?
+    assert port.reads == 2
+
+
+async def test_a_failed_read_keeps_what_was_last_known() -> None:
+    port, clock, ticks = MemoryPause(), FixedClock(), Ticks()
+    port.seen["other"] = clock.now()
+    view = _view(port, clock, ticks, cache_s=0.0)
+    first = await view.current()
+    port.broken = True
+    assert await view.current() == first and view.down
+    await view.beat("me")  # storage down: nothing stored, nothing raised
+    assert port.seen == {"other": clock.now()}
