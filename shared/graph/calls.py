@@ -111,6 +111,7 @@ class CallRunner:
                 call.throttled += 1
                 for stats in counters:
                     stats.throttled += 1
+                    stats.throttled_again += int(call.throttled > 1)
                 self._pause(error.retry_after_s)
                 await self.share_pause(error.retry_after_s, write=write)
                 if write and self.pacer is not None:

@@ -15,11 +15,13 @@ from dataclasses import dataclass
 
 @dataclass
 class CallStats:
-    """Requests sent (each attempt counts), of which writes, and how many came back 429."""
+    """Requests sent (each attempt counts), of which writes, and how many came back 429 (of which a retry
+    throttled again: "429 twice in a row", what pausing and pacing are there to avoid)."""
 
     requests: int = 0
     writes: int = 0
     throttled: int = 0
+    throttled_again: int = 0
 
 
 COUNTING: ContextVar[tuple[CallStats, ...]] = ContextVar("pimwarden_graph_counting", default=())

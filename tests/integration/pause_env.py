@@ -8,7 +8,10 @@ it would after a real wait, and the tests run in milliseconds without timing fla
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+import heapq
+import itertools
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -43,10 +46,43 @@ class FakeTime:
     async def sleep(self, seconds: float) -> None:
         if seconds <= 0:
             return
+        self.advance(seconds)
+
+    def advance(self, seconds: float) -> None:
         self.wall += timedelta(seconds=seconds)
         self.mono += seconds
         for bucket in self.sim.faults.buckets.values():
             bucket.stamp -= seconds  # as if `seconds` had passed for graphsim's throttle too
+
+
+@dataclass
+class VirtualTime(FakeTime):
+    """FakeTime for concurrent tasks: `sleep` waits until the clock reaches its deadline, and `run` moves
+    the clock to the earliest deadline once every task it runs is asleep (a task waiting on storage, a
+    real round trip, is not: the clock waits for it)."""
+
+    _sleepers: list[tuple[float, int, asyncio.Future[None]]] = field(default_factory=list)
+    _order: itertools.count[int] = field(default_factory=itertools.count)
+
+    async def sleep(self, seconds: float) -> None:
+        if seconds <= 0:
+            return
+        woken = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._sleepers, (self.mono + seconds, next(self._order), woken))
+        await woken
+
+    async def run(self, *work: Awaitable[None]) -> None:
+        tasks = [asyncio.ensure_future(w) for w in work]
+        give_up = asyncio.get_running_loop().time() + 60.0  # real seconds: a task stuck on something else
+        while not all(t.done() for t in tasks):
+            assert asyncio.get_running_loop().time() < give_up, "tasks neither done nor asleep"
+            await asyncio.sleep(0.002)  # real time: storage answers, woken tasks run
+            live = sum(1 for t in tasks if not t.done())
+            if self._sleepers and len(self._sleepers) == live:
+                self.advance(self._sleepers[0][0] - self.mono)
+                while self._sleepers and self._sleepers[0][0] <= self.mono:
+                    heapq.heappop(self._sleepers)[2].set_result(None)
+        await asyncio.gather(*tasks)
 
 
 @dataclass(frozen=True)
@@ -78,6 +114,7 @@ def gateway(
     client = build_graph_client(BASE, credential, transport=Recording(sim, time, instance, sent))
     calls = CallRunner(
         sleep=time.sleep, monotonic=time.monotonic, clock=time, shared_pause=shared, base_delay_s=0.01,
+        instance=instance,
         **runner,
     )
     return GraphGateway(client, calls, sleep=time.sleep, replication_budget_s=5.0)
