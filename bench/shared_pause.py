@@ -1,11 +1,17 @@
-"""What sharing the Graph throttle pause across instances buys: N CallRunners in one process (each with its
-own msgraph-sdk client and, when shared, its own StateStore over the same Azurite tables: N "instances")
-send a burst of writes against graphsim's write throttle, with and without the shared pause.
+"""What sharing the Graph throttle pause across instances buys, and pacing writes once the write budget is
+reached: N CallRunners in one process (each with its own msgraph-sdk client and, when shared, its own
+StateStore over the same Azurite tables: N "instances") send writes against graphsim's drained write
+bucket: each instance's own pause only; the shared pause; the shared pause and pacing (pacing.py, told
+graphsim's rate).
 
-Real time and real sleeps (graphsim's buckets refill by wall time). Counts come from graphsim's request
-log: 429 answers, and 429s whose retry of the same request was throttled again ("in a row").
+Real time and real sleeps (graphsim's buckets refill by wall time). `throttled_429`: 429 answers
+(graphsim's log); `again_429`: retries throttled again, counted by the runners per request ("429 twice
+in a row"); `consecutive_429`: the log's count of 429s whose next request to the same method and path was
+a 429 too (another request to the same app counts as well: an upper bound). `bound_s`: the writes at the
+refill rate (all come after the burst: the bucket is drained first); `ratio` = wall / bound.
 
-Run: .venv/bin/python bench/shared_pause.py [--instances 4] [--workers 4] [--writes 5] [--per-150s 600]
+Run: .venv/bin/python bench/shared_pause.py [--instances 4] [--workers 8] [--writes 10] [--per-150s 3000]
+     [--modes own shared paced] [--cache 1.0] [--safety 0.95]
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from shared.graph.calls import CallRunner
 from shared.graph.client import build_graph_client
 from shared.graph.errors import ThrottledError
 from shared.graph.gateway import GraphGateway
+from shared.graph.pacing import PacingConfig
 from shared.storage import StateStore
 
 TOKEN = mint_token(["Application.ReadWrite.All"], client="shared pause bench")
@@ -49,9 +56,9 @@ async def drain(sim: GraphSim, per_150s: int) -> None:
             assert answer.status_code == 201, answer.text
 
 
-async def scenario(
-    azurite: str, args: argparse.Namespace, *, shared: bool, cache_s: float = 1.0
-) -> dict[str, Any]:
+async def scenario(azurite: str, args: argparse.Namespace, mode: str, cache_s: float) -> dict[str, Any]:
+    shared, rate = mode != "own", args.per_150s / 150.0
+    pacing = PacingConfig(writes_per_s=rate, safety=args.safety) if mode == "paced" else None
     sim = build_app(load("demo"))
     apps = [ServicePrincipalId(sp["id"]) for sp in sim.tenant.service_principals.values()]
     prefix = f"bench{uuid.uuid4().hex[:10]}"
@@ -61,14 +68,15 @@ async def scenario(
         GraphGateway(
             build_graph_client(IN_PROCESS_BASE, credential, transport=transport),
             CallRunner(
-                base_delay_s=0.05, shared_pause=store.throttle if shared else None, shared_cache_s=cache_s
+                base_delay_s=0.05, shared_pause=store.throttle if shared else None, shared_cache_s=cache_s,
+                pacing=pacing, instance=f"bench-{n}",
             ),
         )
-        for store in stores
+        for n, store in enumerate(stores)
     ]
     await stores[0].throttle.paused_until("write")  # create the table before the clock starts
     await drain(sim, args.per_150s)
-    mark, started = len(sim.log), time.monotonic()
+    mark, started, wall_start = len(sim.log), time.monotonic(), time.time()
 
     gave_up = 0
 
@@ -87,32 +95,37 @@ async def scenario(
     for store in stores:
         await store.close()
     writes = args.instances * args.workers * args.writes
+    names = {"own": "own pause only", "shared": "shared pause", "paced": "shared pause + pacing"}
     return {
-        "scenario": f"shared pause (cache {cache_s} s)" if shared else "own pause only",
+        "scenario": names[mode] + (f" (cache {cache_s} s)" if shared else ""),
         "writes": writes,
         "requests": len(log),
         "throttled_429": sum(1 for e in log if e["status"] == 429),
+        "again_429": sum(g.runner.stats.throttled_again for g in gateways),
         "consecutive_429": consecutive_429(log),
         "gave_up": gave_up,
+        "last_429_s": max((round(e["time"] - wall_start, 1) for e in log if e["status"] == 429), default=0),
         "wall_s": round(elapsed, 1),
-        "refill_s": round(writes / (args.per_150s / 150.0), 1),  # writes at the refill rate
+        "bound_s": round(writes / rate, 1),  # writes at the refill rate
+        "ratio": round(elapsed / (writes / rate), 3),
     }
 
 
 async def main(args: argparse.Namespace) -> None:
     with Azurite.start() as azurite:
-        rows = [await scenario(azurite.connection_string, args, shared=False)]
-        for cache_s in args.cache:
-            rows.append(await scenario(azurite.connection_string, args, shared=True, cache_s=cache_s))
-    for row in rows:
-        print(json.dumps(row))
+        for mode in args.modes:
+            for cache_s in args.cache if mode != "own" else [0.0]:
+                print(json.dumps(await scenario(azurite.connection_string, args, mode, cache_s)), flush=True)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--instances", type=int, default=4)
-    parser.add_argument("--workers", type=int, default=4, help="concurrent writers per instance")
-    parser.add_argument("--writes", type=int, default=5, help="writes per worker")
-    parser.add_argument("--per-150s", type=int, default=600, help="graphsim's write budget (600: 4 per s)")
-    parser.add_argument("--cache", type=float, nargs="*", default=[1.0, 0.25], help="shared-pause cache TTLs")
+    parser.add_argument("--workers", type=int, default=8, help="concurrent writers per instance")
+    parser.add_argument("--writes", type=int, default=10, help="writes per worker")
+    parser.add_argument("--per-150s", type=int, default=3000, help="graphsim's writes (Graph: 20/s)")
+    modes = ["own", "shared", "paced"]
+    parser.add_argument("--modes", nargs="*", default=modes, choices=modes)
+    parser.add_argument("--cache", type=float, nargs="*", default=[1.0], help="shared-pause cache TTLs")
+    parser.add_argument("--safety", type=float, default=0.95, help="pacing: share of the rate used")
     asyncio.run(main(parser.parse_args()))
