@@ -6,8 +6,8 @@ graphsim's rate).
 
 Real time and real sleeps (graphsim's buckets refill by wall time). `throttled_429`: 429 answers
 (graphsim's log); `again_429`: retries throttled again, counted by the runners per request ("429 twice
-in a row"); `consecutive_429`: the log's count of 429s whose next request to the same method and path was
-a 429 too (another request to the same app counts as well: an upper bound). `bound_s`: the writes at the
+in a row"); `consecutive_429`: the same from graphsim's log (429s whose next request to the same method and
+path was a 429 too: each writer has its app, so the two agree). `bound_s`: the writes at the
 refill rate (all come after the burst: the bucket is drained first); `ratio` = wall / bound.
 
 Run: .venv/bin/python bench/shared_pause.py [--instances 4] [--workers 8] [--writes 10] [--per-150s 3000]
@@ -59,7 +59,7 @@ async def drain(sim: GraphSim, per_150s: int) -> None:
 async def scenario(azurite: str, args: argparse.Namespace, mode: str, cache_s: float) -> dict[str, Any]:
     shared, rate = mode != "own", args.per_150s / 150.0
     pacing = PacingConfig(writes_per_s=rate, safety=args.safety) if mode == "paced" else None
-    sim = build_app(load("demo"))
+    sim = build_app(load(f"generate:{args.instances * args.workers}"))  # one app per writer
     apps = [ServicePrincipalId(sp["id"]) for sp in sim.tenant.service_principals.values()]
     prefix = f"bench{uuid.uuid4().hex[:10]}"
     stores = [StateStore.from_connection_string(azurite, prefix) for _ in range(args.instances)]
@@ -80,15 +80,17 @@ async def scenario(azurite: str, args: argparse.Namespace, mode: str, cache_s: f
 
     gave_up = 0
 
-    async def worker(gateway: GraphGateway, n: int) -> None:
+    async def worker(gateway: GraphGateway, app: ServicePrincipalId) -> None:
         nonlocal gave_up
-        for i in range(args.writes):
+        for _ in range(args.writes):
             try:
-                await gateway.require_assignment(apps[(n + i) % len(apps)])
+                await gateway.require_assignment(app)
             except ThrottledError:
                 gave_up += 1  # throttled on every attempt (CallRunner's max_attempts)
 
-    await asyncio.gather(*(worker(g, n) for g in gateways for n in range(args.workers)))
+    await asyncio.gather(
+        *(worker(g, apps[i * args.workers + n]) for i, g in enumerate(gateways) for n in range(args.workers))
+    )
     elapsed = time.monotonic() - started
     log = [e for e in list(sim.log)[mark:] if not str(e["path"]).startswith("/_sim/")]
     await stores[0].delete_tables()
