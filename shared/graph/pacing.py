@@ -3,8 +3,8 @@
 Graph's identity-and-access write quota is a bucket per app per tenant: 3,000 writes per 150 s
 (docs: throttling-limits, "Identity and access service limits"). Its burst is free to use: until a write
 429, writes are not paced. After one, the bucket is empty and refills at 20 writes/s; a pause alone does
-not help much then: when it ends, every waiter of every instance resumes at once and the refill (Graph's
-Retry-After is whole seconds, ~20 writes' worth) cannot serve them all, so retries are throttled again.
+not help much then: when it ends, every waiter of every instance resumes at once and the refill (a 1 s
+Retry-After is 20 writes' worth) cannot serve them all, so retries are throttled again.
 
 Paced mode, per instance (process):
 * entered on a write 429 of its own, or on seeing the write pause of another instance in the shared
@@ -14,9 +14,13 @@ Paced mode, per instance (process):
 * each write waits for its slot: next = max(now, next) + 1 / rate, where
   rate = documented rate x `safety` / active instances, so together the instances stay under the refill;
 * after a 429 the slots start when its pause ends: waiters resume one slot apart, not all at once;
-* active instances: each paced instance writes a heartbeat (every `heartbeat_s`; on entering paced mode
-  and after each write 429 at once); an instance counts if seen in the last `active_s` (itself always).
-  Read with the pauses in one cached query. Storage down: the count last read stands (1 if none).
+* active instances: each paced instance writes a heartbeat (every `heartbeat_s`; at once on entering paced
+  mode and after a write 429, at most once a second); an instance counts if seen in the last `active_s`
+  (itself always). Read with the pauses in one cached query. Storage down: the count last read stands
+  (1 if none).
+
+It relies on a pause refilling at least one write per instance (a pause of 1 s refills 20): when a pause
+ends, each instance's first slot is at once.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from shared.graph.pause import PauseBucket, SharedPauseView
 # Graph's write quota per app per tenant, identity and access: 3,000 requests per 150 seconds
 # (https://learn.microsoft.com/graph/throttling-limits#identity-and-access-service-limits).
 GRAPH_WRITES_PER_S = 3000 / 150
+_REBEAT_S = 1.0  # a heartbeat this recent is not written again for a 429 (a burst of 429s: one beat)
 
 
 @dataclass(frozen=True)
@@ -82,7 +87,8 @@ class WritePacer:
         self._sleep = sleep
         self._monotonic = monotonic
         self._paced_until = float("-inf")
-        self._beat_due = float("-inf")  # when the next heartbeat is due (while paced)
+        self._last_beat = float("-inf")
+        self._beat_soon = False  # paced mode entered or renewed by a 429: beat now (at most once a second)
         self._instances = 1  # the last count read (kept while storage is down)
         self._slots = SlotScheduler(self._interval())
         self.waits = 0  # writes that waited for a slot (for benchmarks and tests)
@@ -97,7 +103,7 @@ class WritePacer:
         now = self._monotonic()
         self._paced_until = now + self.config.window_s
         self._slots.hold(now + pause_s)
-        self._beat_due = now
+        self._beat_soon = True
         await self._beat_if_due()
 
     async def wait(self) -> bool:
@@ -127,7 +133,7 @@ class WritePacer:
         if ended_s >= self.config.window_s:
             return False
         self._paced_until = now + self.config.window_s - ended_s  # window_s after the pause ends
-        self._beat_due = min(self._beat_due, now)  # entering paced mode: tell the others at once
+        self._beat_soon = True  # entering paced mode: tell the others at once
         return True
 
     def _interval(self) -> float:
@@ -142,9 +148,10 @@ class WritePacer:
 
     async def _beat_if_due(self) -> None:
         now = self._monotonic()
-        if self._shared is None or now < self._beat_due:
+        every = _REBEAT_S if self._beat_soon else self.config.heartbeat_s
+        if self._shared is None or now - self._last_beat < every:
             return
-        self._beat_due = now + self.config.heartbeat_s  # before the round trip: one beat in flight
+        self._last_beat, self._beat_soon = now, False  # before the round trip: one beat in flight
         state = self._shared.known
         forget: list[str] = []
         if state is not None:
