@@ -91,18 +91,21 @@ class Sent:
     at: datetime
     method: str
     path: str
+    status: int = 0
 
 
 class Recording(httpx.AsyncBaseTransport):
-    """graphsim in-process; notes which instance sent what, at what fake time."""
+    """graphsim in-process; notes which instance sent what, at what fake time, and Graph's answer."""
 
     def __init__(self, sim: GraphSim, time: FakeTime, instance: str, sent: list[Sent]) -> None:
         self._inner = httpx.ASGITransport(app=sim)  # type: ignore[arg-type]
         self._time, self._instance, self._sent = time, instance, sent
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self._sent.append(Sent(self._instance, self._time.now(), request.method, request.url.path))
-        return await self._inner.handle_async_request(request)
+        at = self._time.now()
+        response = await self._inner.handle_async_request(request)
+        self._sent.append(Sent(self._instance, at, request.method, request.url.path, response.status_code))
+        return response
 
 
 def gateway(

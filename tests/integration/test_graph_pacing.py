@@ -123,6 +123,25 @@ async def test_an_instance_that_only_saw_the_shared_pause_is_paced_too(
     assert _gaps(_sends(sent, "B")) == [round(2 * SLOT_S, 6)] * 5
 
 
+async def test_a_pace_too_fast_for_the_bucket_still_sends_nothing_during_a_pause(
+    sim: GraphSim, time: VirtualTime
+) -> None:
+    sent: list[Sent] = []
+    fast = PacingConfig(writes_per_s=2 * PACING.writes_per_s)  # twice what graphsim refills
+    a = gateway(sim, time, "A", sent, None, pacing=fast)
+    await drain_write_budget(sim, BUDGET)
+    apps = _apps(sim)
+
+    await time.run(*(_writes(a, apps, n, 5) for n in range(4)))
+
+    first = min(s.at for s in sent)
+    throttled = [s.at for s in sent if s.status == 429]
+    assert len(throttled) > 4  # beyond the first wave: the pace outran the refill
+    for at in throttled:  # each 429 of this instance paused it for its 1 s Retry-After: no slot within
+        assert not [s for s in sent if at < s.at < at + timedelta(seconds=1)], (at - first).total_seconds()
+    assert a.runner.stats.throttled_again == 0  # each retry went when its pause had refilled the bucket
+
+
 async def test_no_pacing_before_a_write_429(
     sim: GraphSim, time: VirtualTime, state_store: StateStore
 ) -> None:
