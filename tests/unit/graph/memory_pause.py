@@ -19,6 +19,7 @@ class MemoryPause:
     hang: bool = False
     seen: dict[str, datetime] = field(default_factory=dict)
     reads: int = 0
+    beats: int = 0
 
     async def state(self) -> ThrottleState:
         await self._trouble()
@@ -27,6 +28,7 @@ class MemoryPause:
 
     async def heartbeat(self, holder: str, at: datetime, *, forget: Sequence[str] = ()) -> None:
         await self._trouble()
+        self.beats += 1
         self.seen[holder] = at
         for gone in forget:
             self.seen.pop(gone, None)

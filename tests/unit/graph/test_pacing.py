@@ -120,6 +120,16 @@ async def test_heartbeats_are_renewed_while_paced_and_the_long_gone_forgotten() 
     assert "dead" not in env.port.seen
 
 
+async def test_a_burst_of_429s_writes_one_heartbeat() -> None:
+    env = Env()
+    for _ in range(8):  # every waiter of the instance throttled at once
+        await env.pacer.throttled(1.0)
+    assert env.port.beats == 1
+    env.advance(1.0)
+    await env.pacer.throttled(1.0)  # a 429 a second later: the others hear of it again
+    assert env.port.beats == 2
+
+
 async def test_storage_down_keeps_the_last_count() -> None:
     env = Env()
     env.port.seen |= {"b": env.clock.now(), "c": env.clock.now()}
