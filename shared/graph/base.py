@@ -75,7 +75,7 @@ class GraphBase:
     async def _get(
         self, builder: Any, *, headers: dict[str, str] | None = None, **odata: Any
     ) -> dict[str, Any]:
-        info = _with_query(builder.to_get_request_information(), headers, odata)
+        info = self._fixed(_with_query(builder.to_get_request_information(), headers, odata))
         if self._batcher is not None:
             with _naming_permissions(info):  # sent in a JSON batch with the reads issued alongside it
                 return await self._batcher.get(info)
@@ -106,7 +106,23 @@ class GraphBase:
             with_json_body(info, body)
         for name, value in (headers or {}).items():
             info.headers.try_add(name, value)
-        return await self._send(info, write=True)
+        return await self._send(self._fixed(info), write=True)
+
+    def _fixed(self, info: RequestInformation) -> RequestInformation:
+        """`info` with its URL expanded once, now, as the adapter would (its base URL).
+
+        kiota expands the URL template on every read of `info.url` (the auth provider, the adapter
+        twice, the batcher, std-uritemplate each time: a profile's top Graph cost); a set URL is
+        returned as set. The template stays for call names; a followed link keeps its raw-URL marker.
+        """
+        raw = info.path_parameters.get(RequestInformation.RAW_URL_KEY)
+        # A copy: the SDK hands the client's own path-parameter dict to many requests, and the URL
+        # setter clears the dict it finds.
+        info.path_parameters = {**info.path_parameters, "baseurl": self._adapter.base_url}
+        info.url = info.url  # the setter clears path and query parameters: the URL holds them now
+        if raw:
+            info.path_parameters[RequestInformation.RAW_URL_KEY] = raw
+        return info
 
     async def _with_members(self, data: dict[str, Any]) -> ObservedGroup:
         """The group with the ids of all its members and owners, service principals included.
