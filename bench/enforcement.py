@@ -114,7 +114,7 @@ class Bench:
         since = self.log_position()
         reset_peak_rss()
         profiler_out, self.profile = self.profile, None  # only the first scenario is profiled
-        profiler = cProfile.Profile() if profiler_out else None
+        profiler = cProfile.Profile(time.process_time) if profiler_out else None  # CPU, not wall
         started, cpu_started = time.monotonic(), time.process_time()
         with counting_table_ops() as ops, profiler or contextlib.nullcontext():
             summary = await enforce(self.services, "bench", budget_s=BUDGET_S)
