@@ -13,7 +13,8 @@ What it guarantees, so repositories don't have to:
 * `transact` writes up to 100 upserts/merges of ONE partition atomically (an entity-group
   transaction): one round trip instead of one per entity; retried like any call, which is safe
   because upserts and merges are idempotent; a single write goes as a plain upsert/merge (the same
-  effect, without building and parsing a multipart batch, the SDK's costliest request);
+  effect, without a multipart body); a larger one is sent by shared/storage/batch.py (the SDK's
+  bytes, without its costly email-package multipart code);
 * every request (each attempt) is counted by kind (shared/storage/counting.py);
 * every query is parameterised (`query_entities(filter, parameters=...)`), never string-built;
 * permanent failures are raised as `StorageError` subclasses naming table, keys and operation,
@@ -43,7 +44,7 @@ from azure.core.exceptions import (
 from azure.data.tables import EntityProperty, UpdateMode
 from azure.data.tables.aio import TableClient
 
-from shared.storage import counting, errors
+from shared.storage import batch, counting, errors
 from shared.storage.limits import escape_key, oversized_key, oversized_properties, unescape_key
 
 T = TypeVar("T")
@@ -145,7 +146,7 @@ class EntityTable:
         for start in range(0, len(writes), MAX_TRANSACTION):
             chunk = writes[start:start + MAX_TRANSACTION]
             ops = [self._operation(pk, rk, kind, props) for kind, rk, props in chunk]
-            await self._call("transaction", pk, None, functools.partial(self._client.submit_transaction, ops),
+            await self._call("transaction", pk, None, functools.partial(batch.submit, self._client, ops),
                              rows=len(ops))
 
     async def _write_one(self, pk: str, rk: str, kind: str, props: Mapping[str, Any]) -> None:
