@@ -18,6 +18,7 @@ from shared.graph import mapping
 from shared.graph.batching import ReadBatcher
 from shared.graph.calls import CallRunner, send_json, with_json_body
 from shared.graph.errors import NotFoundError, PermissionMissingError
+from shared.graph.urls import expand
 from shared.permissions.calls import call_path, permissions_for
 
 T = TypeVar("T")
@@ -113,13 +114,18 @@ class GraphBase:
 
         kiota expands the URL template on every read of `info.url` (the auth provider, the adapter
         twice, the batcher, std-uritemplate each time: a profile's top Graph cost); a set URL is
-        returned as set. The template stays for call names; a followed link keeps its raw-URL marker.
+        returned as set, and it is expanded here the fast way where the values allow (urls.py). The
+        template stays for call names; a followed link keeps its raw-URL marker.
         """
         raw = info.path_parameters.get(RequestInformation.RAW_URL_KEY)
         # A copy: the SDK hands the client's own path-parameter dict to many requests, and the URL
         # setter clears the dict it finds.
         info.path_parameters = {**info.path_parameters, "baseurl": self._adapter.base_url}
-        info.url = info.url  # the setter clears path and query parameters: the URL holds them now
+        url = raw or expand(str(info.url_template), {
+            k: info._get_sanitized_value(v)
+            for k, v in (*info.query_parameters.items(), *info.path_parameters.items())
+        })
+        info.url = url  # the setter clears path and query parameters: the URL holds them now
         if raw:
             info.path_parameters[RequestInformation.RAW_URL_KEY] = raw
         return info

@@ -1,6 +1,7 @@
-"""A request's URL is expanded once (GraphBase._fixed) instead of on every read of `info.url`: the URLs
-sent must stay byte for byte what the SDK sends, for every kind of call the gateway makes, and the
-client's own path parameters (shared by the SDK with many builders) must survive."""
+"""A request's URL is expanded once (GraphBase._fixed, the fast way where it can: urls.py) instead of
+on every read of `info.url`: the URLs sent must stay byte for byte what the SDK sends, for every kind
+of call the gateway makes, and the client's own path parameters (shared by the SDK with many
+builders) must survive."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ from typing import Any
 import httpx
 import pytest
 from azure.core.credentials import AccessToken
+from stduritemplate import StdUriTemplate
 
 from shared.graph.base import GraphBase, _with_query
 from shared.graph.calls import send_json, with_json_body
 from shared.graph.client import build_graph_client
+from shared.graph.urls import expand
 
 BASE = "http://127.0.0.1/v1.0"
 ODD = "a b'c/ü%20+&?#"  # an id or key with every character that needs quoting
@@ -71,7 +74,11 @@ GETS: dict[str, tuple[Builder, dict[str, Any], dict[str, str] | None]] = {
     "followed nextLink": (
         lambda b: b.client.groups.delta.with_url(f"{BASE}/groups/delta?$skiptoken=a%2Bb%3D"), {}, None),
 }
+GUID = "0f8fad5b-d9cb-469f-a165-70867728950e"
 WRITES: dict[str, tuple[str, Builder]] = {
+    "PATCH service principal": ("PATCH", lambda b: b.client.service_principals.by_service_principal_id(GUID)),
+    "POST appRoleAssignedTo (an id)": (
+        "POST", lambda b: b.client.service_principals.by_service_principal_id(GUID).app_role_assigned_to),
     "PATCH group by uniqueName": ("PATCH", lambda b: b.group_by_unique_name(ODD)),
     "PATCH policy rule": ("PATCH", lambda b: b.client.policies.role_management_policies
                           .by_unified_role_management_policy_id(ODD).rules
@@ -124,3 +131,33 @@ async def test_a_fixed_request_keeps_its_template_for_call_names(base: GraphBase
     assert info.url == f"{BASE}/groups/g1"
     assert str(info.url_template).startswith("{+baseurl}/groups/")
     assert info.path_parameters == {}
+
+
+TEMPLATES = {
+    "item": "{+baseurl}/groups/{group%2Did}{?%24expand,%24select}",
+    "alternate key": "{+baseurl}/groups(uniqueName='{uniqueName}'){?%24expand,%24select}",
+    "nested": "{+baseurl}/policies/roleManagementPolicies/{unifiedRoleManagementPolicy%2Did}/rules/"
+              "{unifiedRoleManagementPolicyRule%2Did}",
+    "list": "{+baseurl}/groups/{group%2Did}/members{?%24count,%24filter,%24select,%24top}",
+}
+VALUES: list[dict[str, Any]] = [
+    {"group%2Did": "0f8fad5b-d9cb-469f-a165-70867728950e"},  # the fast way
+    {"group%2Did": "g1", "%24select": ["id", "uniqueName"], "%24count": "true"},
+    {"uniqueName": "pimwarden.app-1.role_x~"},
+    {"unifiedRoleManagementPolicy%2Did": "Group_abc_def",
+     "unifiedRoleManagementPolicyRule%2Did": "Expiration_EndUser_Assignment"},
+    {"group%2Did": ODD, "%24select": ["id"]},  # std-uritemplate's way (needs encoding)
+    {"uniqueName": ODD},
+    {"group%2Did": "g1", "%24filter": "groupId eq 'g1'", "%24top": 5},
+    {"group%2Did": "g1", "%24select": []},
+    {"group%2Did": "g1", "%24select": ["id", "a b"]},
+    {"group%2Did": ""},
+    {},
+]
+
+
+@pytest.mark.parametrize("template", sorted(TEMPLATES))
+@pytest.mark.parametrize("index", range(len(VALUES)))
+def test_expansion_is_std_uritemplates(template: str, index: int) -> None:
+    values = {"baseurl": BASE, **VALUES[index]}
+    assert expand(TEMPLATES[template], values) == StdUriTemplate.expand(TEMPLATES[template], dict(values))
