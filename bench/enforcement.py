@@ -4,9 +4,12 @@ graphsim runs as a real server in its own process (its memory does not count) wi
 request and its Graph-like throttle (defaults scaled from Graph's documented limits); the engine runs
 in this process against a fresh Azurite, through the same `enforce()` the timer calls. Scenarios:
 cold onboarding, a steady-state tick, a tick with 1% drift (10 apps changed in different ways through
-raw Graph calls). Figures go to bench/results.json; definitions are in the README (Benchmark).
+raw Graph calls). Each scenario also reports the engine's own cost: this process's CPU seconds and
+the Table Storage requests it sent, by kind. Figures go to bench/results.json; definitions are in the
+README (Benchmark).
 
 Run: .venv/bin/python -m bench.enforcement [--apps 1000] [--concurrency 8] [--latency-ms 25]
+     [--profile cold.prof]
 """
 
 from __future__ import annotations
