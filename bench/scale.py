@@ -5,8 +5,9 @@ unscaled); Azurite is fresh. The timer's real entry point (`shared.functions.enf
 this process and enqueues; N worker processes (bench/scale_worker.py) stand in for N Functions
 instances, each importing `function_app` and running the real queue trigger over the real queue with
 host.json's queue settings. A scenario ends when its tick's counters (Table Storage) say every
-enqueued app is finished. Scenarios: cold onboarding, the tick after it, a steady-state tick, 1% drift, a
-full audit (every app read, nothing to write); then the same with one instance. Figures go to bench/results-scale.json; definitions are in the README (Benchmark).
+enqueued app is finished. Scenarios: cold onboarding, the tick after it, a steady-state tick, 1%
+drift, a full audit (every app read, nothing to write); then the same with one instance. Figures go to
+bench/results-scale.json; definitions are in the README (Benchmark).
 
 Run: .venv/bin/python -m bench.scale [--apps 10000] [--instances 4] [--compare 1]
 """
