@@ -5,8 +5,9 @@ unscaled); Azurite is fresh. The timer's real entry point (`shared.functions.enf
 this process and enqueues; N worker processes (bench/scale_worker.py) stand in for N Functions
 instances, each importing `function_app` and running the real queue trigger over the real queue with
 host.json's queue settings. A scenario ends when its tick's counters (Table Storage) say every
-enqueued app is finished. Scenarios: cold onboarding, a steady-state tick, 1% drift; then the same with
-one instance. Figures go to bench/results-scale.json; definitions are in the README (Benchmark).
+enqueued app is finished. Scenarios: cold onboarding, the tick after it, a steady-state tick, 1%
+drift, a full audit (every app read, nothing to write); then the same with one instance. Figures go to
+bench/results-scale.json; definitions are in the README (Benchmark).
 
 Run: .venv/bin/python -m bench.scale [--apps 10000] [--instances 4] [--compare 1]
 """
@@ -111,15 +112,16 @@ class ScaleBench:
         self.workers = Workers(instances, folder, args if batch else [])
         self.budgets = Budgets(concurrency=sum(self.batch) * instances)
 
-    async def scenario(self, name: str, **extra: Any) -> dict[str, Any]:
-        """Start the workers, run one timer tick, wait until its apps are finished, stop the workers."""
+    async def scenario(self, name: str, *, full: bool = False, **extra: Any) -> dict[str, Any]:
+        """Start the workers, run one timer tick (the full audit's with `full`), wait until its apps are
+        finished, stop the workers."""
         self.workers.start()
         sync_sim_clock(self.control)
         log = GraphLog(self.control)
         api = wiring.current()
         before = await api.engine.store.ticks.latest()
         started = time.monotonic()
-        summary = await run_tick(full=False, past_due=False)
+        summary = await run_tick(full=full, past_due=False)
         tick = await self._finished(api, before, log) if summary.enqueued else None
         wall = time.monotonic() - started
         reports = self.workers.stop()
@@ -211,6 +213,7 @@ async def run(graph: GraphsimServer, azurite: Azurite, apps: int, instances: int
         steady = await bench.scenario("steady_state_tick")
         rows.append(steady)
         rows.append(await bench.drift_scenario(max(1, apps // 100), int(steady["graph_requests"])))
+        rows.append(await bench.scenario("full_audit", full=True))  # every app read: where fan-out helps
         return rows
     finally:
         bench.control.close()

@@ -68,6 +68,7 @@ class Executor:
     pending: Sequence[Action] = ()  # the whole plan: lets rule corrections of one policy go together
     sent: set[int] = field(default_factory=set)  # id() of rule corrections already sent with another
     pim_requests: dict[int, str] = field(default_factory=dict)  # id(action) -> PIM schedule request id
+    carried: dict[int, tuple[Action, ...]] = field(default_factory=dict)  # id(first) -> its request's
 
     def __post_init__(self) -> None:
         for seen in self.observed.roles.values():
@@ -127,6 +128,11 @@ class Executor:
         self.created.add(group.id)
         await self.on_group(action, group.id)
 
+    def carried_with(self, action: Action) -> list[Action]:
+        """The other actions the request that applied `action` carried (rule corrections of the same
+        policy sent with it); they are done when `action` is."""
+        return [a for a in self.carried.get(id(action), ()) if a is not action]
+
     def _group(self, unique_name: UniqueName) -> GroupId:
         try:
             return self.group_ids[unique_name]
@@ -153,6 +159,7 @@ class Executor:
             policy_id = await self._policy_id(gid, action.access_id, None)
             await self._patch_rules(policy_id, batch)
         self.sent.update(id(a) for a in batch)
+        self.carried[id(action)] = tuple(batch)
         if gid not in self.written:
             # The first rule update onboards the group and changes its policy ids: read them again.
             self.written.add(gid)

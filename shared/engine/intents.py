@@ -3,7 +3,8 @@
 A process can die between a Graph write and the audit row that records it; the next run then finds
 the object already right and has nothing to record, and the trail has a hole. So the rows of one
 reconcile (its drift findings and one intent per planned action, outcome `pending`) are stored
-first, in one entity-group transaction, and each intent gets its outcome right after its write.
+first, in one entity-group transaction, and each intent gets its outcome right after its write (the
+intents of actions one request carried, e.g. rule corrections of one policy, in one storage write).
 
 A row a crash left `pending` is resolved by the app's next (non-dry) reconcile, from what Graph
 shows as the planner reads it: an action the new plan no longer needs is in place, so its write
@@ -19,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -53,6 +54,7 @@ class WriteLog:
         self._audit, self._clock, self._plan = audit, clock, plan
         self._observed, self._cause, self._now = observed, cause, now
         self._intents: dict[int, AuditEvent] = {}
+        self._closed: set[int] = set()  # id() of actions whose intent has its outcome
         self._run = uuid.uuid4().hex  # this reconcile: its rows never collide with another run's
 
     async def open(self) -> None:
@@ -74,14 +76,26 @@ class WriteLog:
         key = f"{event.app_id}|{self._run}|{fingerprint}|{event.action}|{event.target}"
         return intent_id(self._now, index, key)
 
-    async def close(self, action: Action, outcome: str, pim_request_id: str | None = None) -> None:
-        """Give the action's intent its outcome (and PIM's request id when PIM answered one)."""
-        intent = self._intents[id(action)]
-        after = None
-        if pim_request_id:
-            after = json.dumps({**json.loads(intent.after or "{}"), "pim_request_id": pim_request_id},
-                               sort_keys=True, separators=(",", ":"))
-        await self._audit.complete([(intent, outcome, after)], self._clock.now())
+    def closed(self, action: Action) -> bool:
+        """Whether `action`'s intent already has its outcome."""
+        return id(action) in self._closed
+
+    async def close(
+        self, actions: Sequence[Action], outcome: str, pim_requests: Mapping[int, str] | None = None
+    ) -> None:
+        """Give the intents of `actions` (carried by ONE Graph request, so done at one moment) their
+        outcome, and PIM's request id where PIM answered one (`pim_requests`: id(action) -> id): one
+        storage write (all rows share the reconcile's partition)."""
+        done = []
+        for action in actions:
+            intent, request_id = self._intents[id(action)], (pim_requests or {}).get(id(action))
+            after = None
+            if request_id:
+                after = json.dumps({**json.loads(intent.after or "{}"), "pim_request_id": request_id},
+                                   sort_keys=True, separators=(",", ":"))
+            done.append((intent, outcome, after))
+            self._closed.add(id(action))
+        await self._audit.complete(done, self._clock.now())
 
 
 async def resolve_pending(audit: AuditLog, plan: Plan, now: datetime) -> list[tuple[AuditEvent, str]]:

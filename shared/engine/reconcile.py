@@ -200,7 +200,7 @@ async def _reconcile(
         changed = bool(plan.actions) or missing
         return AppResult(sp_id, Outcome.CHANGED if changed else Outcome.UNCHANGED, plan, due=due,
                          writes_record=missing)
-    return await _apply(services, desired, observed, plan, verdict, cause, now, due, keep)
+    return await _apply(services, desired, observed, plan, verdict, cause, now, due, keep, record)
 
 
 def _desired(
@@ -235,9 +235,10 @@ async def _apply(
     now: datetime,
     due: datetime | None,
     keep: Callable[[], Awaitable[None]],
+    record: ManagedApp | None,
 ) -> AppResult:
     sp_id, sp = desired.service_principal_id, observed.service_principal
-    records = AppRecords(services.store)
+    records = AppRecords(services.store, known=record)  # read once, at the start of this reconcile
     name = sp.display_name if sp else ""
     roles_by_name = {role.group.unique_name: role.app_role_id for role in desired.roles}
 
@@ -256,16 +257,19 @@ async def _apply(
     )
     applied = 0
     for action in plan.actions:
+        if writes.closed(action):
+            continue  # carried by an earlier action's request, and recorded with it
         annotate(actions_applied=applied)
         await keep()
         try:
             outcome = await executor.apply(action)
         except GraphError as error:
-            await writes.close(action, f"failed: {error}")
+            await writes.close([action], f"failed: {error}")
             failed = await _graph_failure(services, sp_id, sp, None, error, now, False, plan)
             return replace(failed, applied=applied)
-        applied += outcome == "applied"
-        await writes.close(action, outcome, executor.pim_requests.get(id(action)))
+        done = [action, *executor.carried_with(action)]  # the actions this one request carried
+        applied += len(done) if outcome == "applied" else 0
+        await writes.close(done, outcome, executor.pim_requests)
     annotate(actions_applied=applied)
     groups = {str(roles_by_name[u]): str(g) for u, g in executor.group_ids.items() if u in roles_by_name}
     status = _final_status(plan, verdict is not None, sp is not None)

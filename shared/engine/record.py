@@ -101,22 +101,39 @@ def drift_event(app_id: str, drift: Drift, cause: str, when: datetime) -> AuditE
     )
 
 
-class AppRecords:
-    """ETag-safe read-modify-write of ManagedApp records (re-read and re-apply on a lost race)."""
+class Unread:
+    """Marker: the record was not read yet."""
 
-    def __init__(self, store: StateStore) -> None:
+
+UNREAD = Unread()
+
+
+class AppRecords:
+    """ETag-safe read-modify-write of ManagedApp records (re-read and re-apply on a lost race).
+
+    `known` is the record as the caller last read it (None: known to be missing): the first change
+    starts from it instead of reading again, and each change remembers what it stored for the next,
+    so a reconcile reads its record once. The ETag keeps this safe: a record changed meanwhile fails
+    the conditional write and is read again."""
+
+    def __init__(self, store: StateStore, known: ManagedApp | Unread | None = UNREAD) -> None:
         self._apps = store.apps
+        self._known = known
 
     async def change(
         self, app_id: str, display_name: str, edit: Callable[[ManagedApp], ManagedApp]
     ) -> ManagedApp:
         """Apply `edit` to the stored record (created when missing) and store it conditionally."""
         for _ in range(_ATTEMPTS):
-            current = await self._apps.find(app_id)
+            current = self._known if not isinstance(self._known, Unread) else await self._apps.find(app_id)
+            self._known = UNREAD  # a lost race (or an error) reads again
             try:
                 if current is None:
-                    return await self._apps.create(edit(ManagedApp(app_id, display_name)))
-                return await self._apps.update(replace(edit(current), etag=current.etag))
+                    stored = await self._apps.create(edit(ManagedApp(app_id, display_name)))
+                else:
+                    stored = await self._apps.update(replace(edit(current), etag=current.etag))
             except (ConcurrencyError, AlreadyExistsError):
                 continue
+            self._known = stored
+            return stored
         raise ConcurrencyError(f"app record {app_id} kept changing", table="apps", operation="update")

@@ -23,7 +23,7 @@ from shared.graph.counting import counting
 from shared.permissions.status import PermissionStatus
 from shared.permissions.status import save as save_permission_status
 from shared.storage import TENANT_SCOPE, AuditEvent, ConcurrencyError, Cursor
-from shared.storage.errors import AlreadyExistsError
+from shared.storage.errors import AlreadyExistsError, StorageError
 from shared.storage.ticks import TickCounts, TickProgress
 from shared.telemetry.runs import message_poisoned
 
@@ -47,14 +47,13 @@ async def reconcile_one(
         result = await reconcile_guarded(services, app_id, cause)
     if result.outcome not in RETRY_OUTCOMES:
         await _settle_due(services, result)
-        if tick_id is not None:
-            await services.store.ticks.unmark_queued(app_id)
     if result.missing_permissions:
         status = PermissionStatus(services.clock.now(), result.missing_permissions, (result.error or "",))
         await save_permission_status(services.store.cursors, status, complete=False)
-    if tick_id is not None and progress is not None:
-        await progress.add(tick_id, _counts(result, calls.requests, calls.writes, calls.throttled,
-                                            services.clock.now()))
+    if tick_id is not None:
+        counts = _counts(result, calls.requests, calls.writes, calls.throttled, services.clock.now())
+        done = result.outcome not in RETRY_OUTCOMES
+        await _note_progress(services, app_id, tick_id, counts, progress, done=done)
     if result.outcome in RETRY_OUTCOMES:
         raise RetryLater(f"reconcile of {app_id} {result.outcome.value}: {result.error or 'lease held'}")
     return result
@@ -67,6 +66,21 @@ async def _settle_due(services: Services, result: AppResult) -> None:
     listed = result.service_principal_id in (await schedule.read()).entries
     if listed or result.due is not None:
         await schedule.update(services.clock.now(), set_due={result.service_principal_id: result.due})
+
+
+async def _note_progress(
+    services: Services, app_id: str, tick_id: str, counts: TickCounts, progress: TickProgress | None,
+    *, done: bool,
+) -> None:
+    # The tick's counts and queued marker only inform people and the next dedup: losing them to a storage
+    # hiccup must not fail (and so repeat) a reconcile that is already recorded.
+    try:
+        if done:
+            await services.store.ticks.unmark_queued(app_id)
+        if progress is not None:
+            await progress.add(tick_id, counts)
+    except StorageError as error:
+        log.warning("tick %s progress not recorded for %s: %s", tick_id, app_id, type(error).__name__)
 
 
 def _counts(result: AppResult, requests: int, writes: int, throttled: int, now: datetime) -> TickCounts:

@@ -18,6 +18,7 @@ from shared.graph import mapping
 from shared.graph.batching import ReadBatcher
 from shared.graph.calls import CallRunner, send_json, with_json_body
 from shared.graph.errors import NotFoundError, PermissionMissingError
+from shared.graph.urls import expand
 from shared.permissions.calls import call_path, permissions_for
 
 T = TypeVar("T")
@@ -75,7 +76,7 @@ class GraphBase:
     async def _get(
         self, builder: Any, *, headers: dict[str, str] | None = None, **odata: Any
     ) -> dict[str, Any]:
-        info = _with_query(builder.to_get_request_information(), headers, odata)
+        info = self._fixed(_with_query(builder.to_get_request_information(), headers, odata))
         if self._batcher is not None:
             with _naming_permissions(info):  # sent in a JSON batch with the reads issued alongside it
                 return await self._batcher.get(info)
@@ -106,7 +107,28 @@ class GraphBase:
             with_json_body(info, body)
         for name, value in (headers or {}).items():
             info.headers.try_add(name, value)
-        return await self._send(info, write=True)
+        return await self._send(self._fixed(info), write=True)
+
+    def _fixed(self, info: RequestInformation) -> RequestInformation:
+        """`info` with its URL expanded once, now, as the adapter would (its base URL).
+
+        kiota expands the URL template on every read of `info.url` (the auth provider, the adapter
+        twice, the batcher, std-uritemplate each time: a profile's top Graph cost); a set URL is
+        returned as set, and it is expanded here the fast way where the values allow (urls.py). The
+        template stays for call names; a followed link keeps its raw-URL marker.
+        """
+        raw = info.path_parameters.get(RequestInformation.RAW_URL_KEY)
+        # A copy: the SDK hands the client's own path-parameter dict to many requests, and the URL
+        # setter clears the dict it finds.
+        info.path_parameters = {**info.path_parameters, "baseurl": self._adapter.base_url}
+        url = raw or expand(str(info.url_template), {
+            k: info._get_sanitized_value(v)
+            for k, v in (*info.query_parameters.items(), *info.path_parameters.items())
+        })
+        info.url = url  # the setter clears path and query parameters: the URL holds them now
+        if raw:
+            info.path_parameters[RequestInformation.RAW_URL_KEY] = raw
+        return info
 
     async def _with_members(self, data: dict[str, Any]) -> ObservedGroup:
         """The group with the ids of all its members and owners, service principals included.

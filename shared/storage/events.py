@@ -91,7 +91,8 @@ class EventTable(EntityTable):
         """Delete rows of one partition in transactions of 100; returns how many were deleted."""
         keys = list(row_keys)
         for start in range(0, len(keys), _BATCH):
-            await self._call("delete batch", pk, None, self._deleter(pk, keys[start:start + _BATCH]))
+            chunk = keys[start:start + _BATCH]
+            await self._call("delete batch", pk, None, self._deleter(pk, chunk), rows=len(chunk))
         return len(keys)
 
     def _deleter(self, pk: str, keys: list[str]) -> Callable[[], Awaitable[object]]:

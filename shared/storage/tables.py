@@ -12,7 +12,10 @@ What it guarantees, so repositories don't have to:
   so the create succeeds with the stored ETag instead of failing as a duplicate;
 * `transact` writes up to 100 upserts/merges of ONE partition atomically (an entity-group
   transaction): one round trip instead of one per entity; retried like any call, which is safe
-  because upserts and merges are idempotent;
+  because upserts and merges are idempotent; a single write goes as a plain upsert/merge (the same
+  effect, without a multipart body); a larger one is sent by shared/storage/batch.py (the SDK's
+  bytes, without its costly email-package multipart code);
+* every request (each attempt) is counted by kind (shared/storage/counting.py);
 * every query is parameterised (`query_entities(filter, parameters=...)`), never string-built;
 * permanent failures are raised as `StorageError` subclasses naming table, keys and operation,
   chained to the SDK error.
@@ -41,7 +44,7 @@ from azure.core.exceptions import (
 from azure.data.tables import EntityProperty, UpdateMode
 from azure.data.tables.aio import TableClient
 
-from shared.storage import errors
+from shared.storage import batch, counting, errors
 from shared.storage.limits import escape_key, oversized_key, oversized_properties, unescape_key
 
 T = TypeVar("T")
@@ -118,6 +121,7 @@ class EntityTable:
     async def _adopt_own_write(self, entity: Mapping[str, Any]) -> str:
         """On a retried create that met "already exists": the stored ETag if the stored entity is
         exactly what we wrote (our lost first attempt), else re-raise (someone else's entity)."""
+        counting.count("get")
         stored = await self._client.get_entity(entity["PartitionKey"], entity["RowKey"])
         mine = {k: v for k, v in entity.items() if k not in _SYSTEM}
         theirs = {k: v for k, v in stored.items() if k not in _SYSTEM}
@@ -135,10 +139,23 @@ class EntityTable:
     async def transact(self, pk: str, writes: Sequence[tuple[str, str, Mapping[str, Any]]]) -> None:
         """Upsert ("upsert": insert or replace) or merge ("merge": set the given properties of an
         existing entity) rows of partition `pk`, atomically per chunk of 100 (the service's maximum)."""
+        if len(writes) == 1:  # the same effect as a one-entity transaction, without the multipart body
+            kind, rk, props = writes[0]
+            await self._write_one(pk, rk, kind, props)
+            return
         for start in range(0, len(writes), MAX_TRANSACTION):
             chunk = writes[start:start + MAX_TRANSACTION]
             ops = [self._operation(pk, rk, kind, props) for kind, rk, props in chunk]
-            await self._call("transaction", pk, None, functools.partial(self._client.submit_transaction, ops))
+            await self._call("transaction", pk, None, functools.partial(batch.submit, self._client, ops),
+                             rows=len(ops))
+
+    async def _write_one(self, pk: str, rk: str, kind: str, props: Mapping[str, Any]) -> None:
+        if kind not in ("upsert", "merge"):
+            raise ValueError(f"unknown transaction write {kind!r}")
+        entity = self._entity(pk, rk, props, kind)
+        write = self._client.upsert_entity if kind == "upsert" else self._client.update_entity
+        mode = UpdateMode.REPLACE if kind == "upsert" else UpdateMode.MERGE
+        await self._call(kind, pk, rk, lambda: write(entity, mode=mode))
 
     def _operation(self, pk: str, rk: str, kind: str, props: Mapping[str, Any]) -> Any:
         if kind not in ("upsert", "merge"):
@@ -220,13 +237,14 @@ class EntityTable:
             await self._client.create_table()
 
     async def _call(self, operation: str, pk: str | None, rk: str | None,
-                    action: Callable[[], Awaitable[T]]) -> T:
+                    action: Callable[[], Awaitable[T]], *, rows: int = 0) -> T:
         await self._ensure_table()
-        return await self._retrying(operation, pk, rk, action)
+        return await self._retrying(operation, pk, rk, action, rows=rows)
 
     async def _retrying(self, operation: str, pk: str | None, rk: str | None,
-                        action: Callable[[], Awaitable[T]]) -> T:
+                        action: Callable[[], Awaitable[T]], *, rows: int = 0) -> T:
         for attempt in range(1, self._retry.attempts + 1):
+            counting.count(operation, rows)  # every attempt is a request (shared/storage/counting.py)
             try:
                 return await action()
             except Exception as exc:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
@@ -31,12 +32,13 @@ from shared.engine.schedule import DueSchedule
 from shared.engine.services import build_services
 from shared.engine.worker import poison_summary
 from shared.functions import enforce, reconcile
-from shared.storage import AppStatus, AuditEvent
-from shared.storage.ticks import Tick
+from shared.storage import AppStatus, AuditEvent, RetryPolicy, StateStore
+from shared.storage.ticks import Tick, TickProgress
 
 pytestmark = pytest.mark.azurite
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = json.loads((ROOT / "local.settings.sample.json").read_text())["Values"]
+AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 DEMO_APPS = 4  # the demo tenant's high-value apps that PIM Warden manages
 FAST = QueueSettings(batch_size=4, new_batch_threshold=2, visibility_timeout_s=0, max_dequeue_count=5)
 
@@ -232,3 +234,23 @@ async def _audit(stack: Stack, app_id: str) -> list[AuditEvent]:
 
 async def _due(stack: Stack) -> dict[str, datetime]:
     return dict((await DueSchedule(stack.api.engine.store.cursors).read()).entries)
+
+
+async def test_a_lost_progress_count_does_not_fail_or_repeat_the_reconcile(stack: Stack) -> None:
+    """The tick's counts only inform people: storage refusing them must not turn a recorded reconcile
+    into a failed message (which the queue would run again)."""
+    await stack.tick()
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    down = StateStore.from_connection_string(
+        f"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AZURITE_KEY};"
+        f"TableEndpoint=http://127.0.0.1:{port}/devstoreaccount1;", "down", retry=RetryPolicy(attempts=1))
+    stack.api.progress = TickProgress(down.ticks, "instance-without-storage")
+    try:
+        stats = await stack.host().drain()
+    finally:
+        await down.close()
+
+    assert stats.failed == 0 and stats.succeeded == (await stack.latest_tick()).enqueued
+    assert len(_managed_groups(stack.server)) >= DEMO_APPS
