@@ -23,14 +23,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from bench import drift
-from bench.enforcement import write_tenant
+from bench.enforcement import TICK, TickClock, write_tenant
 from bench.figures import Budgets, log_figures, lower_bound
 from devstack.azurite import REPO_ROOT, Azurite
 from devstack.graphsim_server import GraphsimServer
@@ -57,14 +57,15 @@ class Workers:
     queue_args: list[str] = field(default_factory=list)
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
-    def start(self) -> None:
+    def start(self, offset_s: float = 0.0) -> None:
         for n in range(self.count):
             ready = self.folder / f"ready-{n}"
             ready.unlink(missing_ok=True)
             log = (self.folder / f"worker-{n}.log").open("ab")
             self.processes.append(subprocess.Popen(
                 [sys.executable, "-m", "bench.scale_worker", "--ready", str(ready),
-                 "--out", str(self.folder / f"out-{n}.json"), *self.queue_args],
+                 "--out", str(self.folder / f"out-{n}.json"), "--clock-offset-s", str(offset_s),
+                 *self.queue_args],
                 cwd=REPO_ROOT, env=dict(os.environ), stdout=log, stderr=log))
         deadline = time.monotonic() + 120
         while not all((self.folder / f"ready-{n}").exists() for n in range(self.count)):
@@ -111,14 +112,20 @@ class ScaleBench:
         args = ["--batch-size", str(self.batch[0]), "--new-batch-threshold", str(self.batch[1])]
         self.workers = Workers(instances, folder, args if batch else [])
         self.budgets = Budgets(concurrency=sum(self.batch) * instances)
+        self.clock = TickClock()
+
+    def next_tick(self) -> None:
+        """The next timer tick, 15 minutes on (audit entries older than the overlap window drop out)."""
+        self.clock.offset += TICK
 
     async def scenario(self, name: str, *, full: bool = False, **extra: Any) -> dict[str, Any]:
         """Start the workers, run one timer tick (the full audit's with `full`), wait until its apps are
         finished, stop the workers."""
-        self.workers.start()
-        sync_sim_clock(self.control)
-        log = GraphLog(self.control)
         api = wiring.current()
+        api.engine = replace(api.engine, clock=self.clock)  # the timer's clock: ticks 15 minutes apart
+        self.workers.start(self.clock.offset.total_seconds())
+        sync_sim_clock(self.control, self.clock.now())
+        log = GraphLog(self.control)
         before = await api.engine.store.ticks.latest()
         started = time.monotonic()
         summary = await run_tick(full=full, past_due=False)
@@ -209,10 +216,14 @@ async def run(graph: GraphsimServer, azurite: Azurite, apps: int, instances: int
         rows = [await bench.scenario("cold_onboarding")]
         if cold_only:
             return rows
+        bench.next_tick()
         rows.append(await bench.scenario("first_tick_after_onboarding"))
+        bench.next_tick()
         steady = await bench.scenario("steady_state_tick")
         rows.append(steady)
+        bench.next_tick()
         rows.append(await bench.drift_scenario(max(1, apps // 100), int(steady["graph_requests"])))
+        bench.next_tick()
         rows.append(await bench.scenario("full_audit", full=True))  # every app read: where fan-out helps
         return rows
     finally:
