@@ -74,7 +74,24 @@ async def test_one_app_inline_resync_repairs_and_audits_the_operator(env: Env) -
 async def test_all_apps_resync_is_queued(env: Env) -> None:
     status, body = await call_operator(OPERATOR.resync_all, "POST", "resync", bearer=token())
     assert status == 202 and body["look"] == "/api/apps"
-    assert await drain(env) == 1
+    assert await drain(env) == 1  # the re-sync message: gather, then one message per app
+
+
+async def test_the_apps_list_shows_the_resyncs_progress(env: Env) -> None:
+    """What `look: /api/apps` promises: the fanned-out tick's progress, from enqueued to done."""
+    await call_operator(OPERATOR.resync_all, "POST", "resync", bearer=token())
+    await drain(env)  # gathers and enqueues one message per app
+    status, body = await call_operator(OPERATOR.list_apps, "GET", "apps", bearer=token())
+    tick = body["latest_tick"]
+    assert status == 200 and tick["full"] is True and tick["apps_enqueued"] >= 4
+    assert tick["apps_done"] == 0 and tick["progress"] == f"0 of {tick['apps_enqueued']} apps, ETA unknown"
+
+    assert await drain(env) == tick["apps_enqueued"]
+
+    status, body = await call_operator(OPERATOR.list_apps, "GET", "apps", bearer=token())
+    done = body["latest_tick"]
+    assert done["tick"] == tick["tick"] and done["apps_remaining"] == 0 and done["eta_seconds"] == 0
+    assert done["progress"].endswith(", done") and body["poisoned"] is None
 
 
 async def test_app_detail_and_registration_lifecycle(env: Env) -> None:
