@@ -21,6 +21,7 @@ from pathlib import Path
 
 from bench.enforcement import peak_rss_mb
 from devstack.azurite import REPO_ROOT
+from shared.queue_names import RECONCILE_QUEUE
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,9 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-async def serve(batch_size: int | None, threshold: int | None, offset_s: float) -> dict[str, int]:
+async def serve(
+    batch_size: int | None, threshold: int | None, offset_s: float, queue: str
+) -> dict[str, int]:
     """Run the queue triggers until SIGTERM (host.json's queue settings unless overridden: the
     benchmark's sweep) on the benchmark's clock (the wall clock moved on by `offset_s`, as the timer's
     and graphsim's); the listener's counts."""
@@ -47,15 +50,14 @@ async def serve(batch_size: int | None, threshold: int | None, offset_s: float) 
     from shared import runtime
     from shared.api import wiring
     from shared.functions import reconcile
-    from shared.queue_names import POISON_QUEUE, RECONCILE_QUEUE
     from shared.settings import STORAGE_CONNECTION
 
     settings = QueueSettings.from_host_json(json.loads((REPO_ROOT / "host.json").read_text()))
     if batch_size is not None:
         settings = replace(settings, batch_size=batch_size, new_batch_threshold=threshold or batch_size // 2)
     host = QueueHost(os.environ[STORAGE_CONNECTION], settings)
-    host.listen(RECONCILE_QUEUE, reconcile.reconcile)
-    host.listen(POISON_QUEUE, reconcile.reconcile_poison)
+    host.listen(queue, reconcile.reconcile)
+    host.listen(f"{queue}-poison", reconcile.reconcile_poison)
     api = wiring.current()  # what the queue trigger will use, with the benchmark's clock
     api.engine = replace(api.engine, clock=OffsetClock(timedelta(seconds=offset_s)))
     wiring.install(api)
@@ -73,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--ready", type=Path, required=True)
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--clock-offset-s", type=float, default=0.0)
+    p.add_argument("--queue", default=RECONCILE_QUEUE, help="the reconcile queue (poison: <queue>-poison)")
     p.add_argument("--batch-size", type=int)
     p.add_argument("--new-batch-threshold", type=int)
     args = p.parse_args(argv)
@@ -82,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     import_s = time.perf_counter() - started
     cpu_ready = cpu_seconds()
     args.ready.write_text("ready")
-    counts = asyncio.run(serve(args.batch_size, args.new_batch_threshold, args.clock_offset_s))
+    counts = asyncio.run(serve(args.batch_size, args.new_batch_threshold, args.clock_offset_s, args.queue))
     args.out.write_text(json.dumps({
         "cpu_s": round(cpu_seconds() - cpu_ready, 3), "import_s": round(import_s, 3),
         "peak_rss_mb": peak_rss_mb(), **counts,

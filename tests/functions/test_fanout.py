@@ -4,9 +4,12 @@ work, and a message that keeps failing ends in `reconcile_poison`, which records
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import signal
 import socket
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
@@ -34,6 +37,7 @@ from shared.engine.worker import poison_summary
 from shared.functions import enforce, reconcile
 from shared.storage import AppStatus, AuditEvent, RetryPolicy, StateStore
 from shared.storage.ticks import Tick, TickProgress
+from tests.integration.pause_env import drain_write_budget, graph_requests
 
 pytestmark = pytest.mark.azurite
 ROOT = Path(__file__).resolve().parents[2]
@@ -254,3 +258,44 @@ async def test_a_lost_progress_count_does_not_fail_or_repeat_the_reconcile(stack
 
     assert stats.failed == 0 and stats.succeeded == (await stack.latest_tick()).enqueued
     assert len(_managed_groups(stack.server)) >= DEMO_APPS
+
+
+async def test_two_worker_processes_share_one_throttle_pause(stack: Stack, tmp_path: Path) -> None:
+    """Two instances (worker processes running the real queue trigger over the real queue) onboard
+    the demo tenant into a drained write budget: the pause one meets is recorded in Table Storage,
+    both pace their writes from it (each counted as an active instance), and every app is onboarded
+    with nothing failed or poisoned. (The budget here is 1 write a second so the test is short; the
+    pacer assumes Graph's documented 20, so retries may meet a 429 again: tests/integration/
+    test_graph_pacing.py checks that none does at the documented rate.)"""
+    await drain_write_budget(stack.server.app, 150)  # 1 write per second, the bucket empty
+    mark = len(stack.server.app.log)
+    workers = [await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.scale_worker", "--ready", str(tmp_path / f"ready-{n}"),
+        "--out", str(tmp_path / f"out-{n}.json"), "--queue", stack.queue_name, "--batch-size", "1",
+        "--new-batch-threshold", "1", cwd=ROOT, env=dict(os.environ),
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    ) for n in range(2)]
+    try:
+        for _ in range(600):  # both listening before anything is queued
+            if all((tmp_path / f"ready-{n}").exists() for n in range(2)):
+                break
+            await asyncio.sleep(0.1)
+        await stack.tick()
+        engine = stack.api.engine
+        for _ in range(900):  # until every enqueued app is finished (at most 90 s)
+            tick = await stack.latest_tick()
+            if tick.remaining == 0:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        for worker in workers:
+            worker.send_signal(signal.SIGTERM)
+        for worker in workers:
+            await asyncio.wait_for(worker.wait(), 60)
+
+    reports = [json.loads((tmp_path / f"out-{n}.json").read_text()) for n in range(2)]
+    assert tick.remaining == 0 and tick.counts.failed == tick.counts.poisoned == 0
+    assert all(r["succeeded"] > 0 for r in reports)  # both instances worked
+    assert any(e["status"] == 429 for e in graph_requests(stack.server.app, mark))
+    shared = await engine.store.throttle.state()
+    assert "write" in shared.pauses and len(shared.instances) == 2  # both paced, each counted once
