@@ -111,9 +111,9 @@ class ReconcileQueue:
             message = replace(message, traceparent=current_traceparent())
         await self._client.send_message(message.to_json())
 
-    async def send_apps(self, cause: str, app_ids: Sequence[str], tick_id: str) -> None:
-        """One message per app, all tagged with `tick_id` (sent SEND_CONCURRENCY at a time; the first
-        failure is raised once the sends in flight have ended)."""
+    async def send_apps(self, cause: str, app_ids: Sequence[str], tick_id: str) -> list[str]:
+        """One message per app, all tagged with `tick_id`, SEND_CONCURRENCY in flight; returns the apps
+        whose message was sent. Every send runs to its end: a failure does not abandon the others."""
         from shared.telemetry.tracing import current_traceparent
 
         parent = current_traceparent()
@@ -123,7 +123,8 @@ class ReconcileQueue:
             async with gate:
                 await self.send(ReconcileMessage(cause, app_id, traceparent=parent, tick=tick_id))
 
-        await asyncio.gather(*(one(app_id) for app_id in app_ids))
+        outcomes = await asyncio.gather(*(one(app_id) for app_id in app_ids), return_exceptions=True)
+        return [app for app, outcome in zip(app_ids, outcomes, strict=True) if outcome is None]
 
     async def receive_texts(self, limit: int = 32) -> list[str]:
         """Take up to `limit` messages off the queue (decoded text), deleting them (tests, tools)."""

@@ -6,11 +6,12 @@ work on however many instances the platform runs. Order, so a crash anywhere los
 duplicates nothing that matters:
 
 1. gather (reads only);
-2. the tick row (what the workers' counts belong to), then queued markers (an app already queued is
-   not queued again within its lease time), then the messages;
-3. cursors move last: a crash before it re-finds the same apps next tick, and the markers keep the
-   ones already sent from being sent twice. A message sent twice anyway costs reads, never a write:
-   the per-app lease and reconcile's idempotence see to that.
+2. the tick row (what the workers' counts belong to), then the messages, then queued markers for
+   the apps whose message was sent (an app already queued is not queued again while its marker
+   lives: until a worker starts on it, at most its lease time); a send that failed fails the tick;
+3. cursors move last: a crash or a failed send before it re-finds the same apps next time, and the
+   markers keep the ones already sent from being sent twice. A message sent twice anyway costs reads,
+   never a write: the per-app lease and reconcile's idempotence see to that.
 """
 
 from __future__ import annotations
@@ -40,7 +41,13 @@ log = logging.getLogger("pimwarden.enforce")
 class AppQueue(Protocol):
     """Where due apps go: one reconcile message per app, tagged with the tick."""
 
-    async def send_apps(self, cause: str, app_ids: Sequence[str], tick_id: str) -> None: ...
+    async def send_apps(self, cause: str, app_ids: Sequence[str], tick_id: str) -> list[str]:
+        """Send every message (a failure does not stop the others); the apps whose message was sent."""
+        ...
+
+
+class EnqueueError(Exception):
+    """Some messages could not be sent: the tick fails before any cursor moves (found again next time)."""
 
 
 @dataclass
@@ -116,6 +123,10 @@ async def _enqueue(
     ticks = services.store.ticks
     tick = Tick(new_tick_id(now), summary.cause, now, summary.full, len(due))
     await ticks.start(tick)
-    await ticks.mark_queued(due, now + timedelta(seconds=services.config.lease_seconds), tick.tick_id)
-    await queue.send_apps(summary.cause, due, tick.tick_id)
-    summary.tick_id, summary.enqueued = tick.tick_id, len(due)
+    sent = await queue.send_apps(summary.cause, due, tick.tick_id)
+    # Marked only once sent: a marker for a message that never landed would hide its app from the
+    # retry (or the next tick). A crash between the two only costs a duplicate message (reads).
+    await ticks.mark_queued(sent, now + timedelta(seconds=services.config.lease_seconds), tick.tick_id)
+    summary.tick_id, summary.enqueued = tick.tick_id, len(sent)
+    if len(sent) < len(due):
+        raise EnqueueError(f"{len(due) - len(sent)} of {len(due)} reconcile messages could not be sent")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+from collections.abc import Awaitable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -43,6 +44,10 @@ async def reconcile_one(
     progress: TickProgress | None = None,
 ) -> AppResult:
     """Reconcile `app_id`; keep its due-list entry and its tick's counts true; RetryLater if transient."""
+    if tick_id is not None:
+        # Before anything is read: a change that lands while this reconcile runs must be free to be
+        # queued again by the next tick, or it would wait for the full audit.
+        await _guarded(services.store.ticks.unmark_queued(app_id), "queued marker", app_id)
     with counting() as calls:
         result = await reconcile_guarded(services, app_id, cause)
     if result.outcome not in RETRY_OUTCOMES:
@@ -50,13 +55,19 @@ async def reconcile_one(
     if result.missing_permissions:
         status = PermissionStatus(services.clock.now(), result.missing_permissions, (result.error or "",))
         await save_permission_status(services.store.cursors, status, complete=False)
-    if tick_id is not None:
+    if tick_id is not None and progress is not None:
+        # The tick's counts only inform people: losing them to a storage hiccup must not fail (and so
+        # repeat) a reconcile that is already recorded.
         counts = _counts(result, calls.requests, calls.writes, calls.throttled, services.clock.now())
-        done = result.outcome not in RETRY_OUTCOMES
-        await _note_progress(services, app_id, tick_id, counts, progress, done=done)
+        await _guarded(progress.add(tick_id, counts), f"tick {tick_id} progress", app_id)
     if result.outcome in RETRY_OUTCOMES:
-        raise RetryLater(f"reconcile of {app_id} {result.outcome.value}: {result.error or 'lease held'}")
+        raise RetryLater(f"reconcile of {app_id} {result.outcome.value}: {_kind(result.error)}")
     return result
+
+
+def _kind(error: str | None) -> str:
+    # The host logs this message: the error's class ("TransientGraphError: ...") without its text.
+    return error.split(":", 1)[0][:80] if error else "lease held by another worker"
 
 
 async def _settle_due(services: Services, result: AppResult) -> None:
@@ -68,19 +79,12 @@ async def _settle_due(services: Services, result: AppResult) -> None:
         await schedule.update(services.clock.now(), set_due={result.service_principal_id: result.due})
 
 
-async def _note_progress(
-    services: Services, app_id: str, tick_id: str, counts: TickCounts, progress: TickProgress | None,
-    *, done: bool,
-) -> None:
-    # The tick's counts and queued marker only inform people and the next dedup: losing them to a storage
-    # hiccup must not fail (and so repeat) a reconcile that is already recorded.
+async def _guarded(step: Awaitable[None], what: str, app_id: str) -> None:
+    """Run an informational storage step; a storage failure is logged (its type only), not raised."""
     try:
-        if done:
-            await services.store.ticks.unmark_queued(app_id)
-        if progress is not None:
-            await progress.add(tick_id, counts)
+        await step
     except StorageError as error:
-        log.warning("tick %s progress not recorded for %s: %s", tick_id, app_id, type(error).__name__)
+        log.warning("%s not recorded for %s: %s", what, app_id, type(error).__name__)
 
 
 def _counts(result: AppResult, requests: int, writes: int, throttled: int, now: datetime) -> TickCounts:
@@ -113,16 +117,18 @@ async def record_poisoned(
     why = (f"reconcile gave up after {poisoned.attempts} attempts (message moved to the poison queue); "
            f"looked at again after {now + POISON_RETRY:%Y-%m-%d %H:%M} UTC")
     store, app = services.store, poisoned.app_id
+    if app is not None:  # first: whatever fails after this, the app is looked at again
+        await DueSchedule(store.cursors).update(now, set_due={app: now + POISON_RETRY})
     await store.audit.append(AuditEvent(
         when=now, app_id=app or TENANT_SCOPE, action="ReconcileAbandoned", cause=poisoned.cause,
         outcome="failed", detail=why,
     ))
     if app is not None:
         await _mark_record(services, app, why)
-        await DueSchedule(store.cursors).update(now, set_due={app: now + POISON_RETRY})
-    await _remember_poison(services, app or TENANT_SCOPE, now)
+    await _guarded(_remember_poison(services, app or TENANT_SCOPE, now), "poison summary", app or "-")
     if poisoned.tick_id is not None and progress is not None:
-        await progress.add(poisoned.tick_id, TickCounts(poisoned=1, last_at=now))
+        await _guarded(progress.add(poisoned.tick_id, TickCounts(poisoned=1, last_at=now)),
+                       f"tick {poisoned.tick_id} progress", app or "-")
     message_poisoned()
     log.error("reconcile message abandoned after %d attempts app=%s", poisoned.attempts, app or "-")
 
@@ -159,6 +165,10 @@ async def poison_summary(services: Services) -> dict[str, object] | None:
     current = await services.store.cursors.find(POISON_CURSOR)
     if current is None or not current.value:
         return None
-    data = json.loads(current.value)
-    return {"count": int(data.get("count", 0)), "last_at": data.get("last_at"),
+    try:
+        data = json.loads(current.value)
+        count = int(data.get("count", 0))
+    except (ValueError, TypeError, AttributeError):
+        return {"count": None, "last_at": None, "recent_apps": [], "unreadable": True}
+    return {"count": count, "last_at": data.get("last_at"),
             "recent_apps": list(data.get("recent", []))}

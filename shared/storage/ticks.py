@@ -162,12 +162,15 @@ class TickProgress:
         self._pending[tick_id] = self._pending.get(tick_id, TickCounts()) + counts
         async with self._lock:
             batch, self._pending = self._pending, {}
-            for tick, total in batch.items():
+            while batch:
+                tick, total = next(iter(batch.items()))
                 try:
                     self._rows[tick] = await self._repo.add(tick, self._holder, total, self._rows.get(tick))
                 except BaseException:
-                    self._pending[tick] = self._pending.get(tick, TickCounts()) + total
+                    for rest, counts in batch.items():  # this tick's and every later one's: kept
+                        self._pending[rest] = self._pending.get(rest, TickCounts()) + counts
                     raise
+                del batch[tick]
 
 
 def _progress_partition(tick_id: str) -> str:

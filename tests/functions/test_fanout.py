@@ -11,7 +11,7 @@ import signal
 import socket
 import sys
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -31,9 +31,10 @@ from shared.api import wiring
 from shared.api.bearer import TokenValidator
 from shared.api.config import ApiConfig
 from shared.api.reconcile_queue import ReconcileMessage, ReconcileQueue
+from shared.engine.fanout import EnqueueError, dispatch
 from shared.engine.schedule import DueSchedule
 from shared.engine.services import build_services
-from shared.engine.worker import poison_summary
+from shared.engine.worker import RetryLater, poison_summary, reconcile_one
 from shared.functions import enforce, reconcile
 from shared.storage import AppStatus, AuditEvent, RetryPolicy, StateStore
 from shared.storage.ticks import Tick, TickProgress
@@ -299,3 +300,48 @@ async def test_two_worker_processes_share_one_throttle_pause(stack: Stack, tmp_p
     assert any(e["status"] == 429 for e in graph_requests(stack.server.app, mark))
     shared = await engine.store.throttle.state()
     assert "write" in shared.pauses and len(shared.instances) == 2  # both paced, each counted once
+
+
+class _LosingQueue:
+    """The real queue, except that sending for `lost` apps fails (storage refused those messages)."""
+
+    def __init__(self, queue: ReconcileQueue, lost: set[str]) -> None:
+        self.queue, self.lost = queue, lost
+
+    async def send_apps(self, cause: str, app_ids: Sequence[str], tick_id: str) -> list[str]:
+        return await self.queue.send_apps(cause, [a for a in app_ids if a not in self.lost], tick_id)
+
+
+async def test_apps_whose_message_was_not_sent_are_not_marked_and_the_retry_sends_them(
+    stack: Stack,
+) -> None:
+    engine, queue = stack.api.engine, stack.api.queue
+    await dispatch(engine, queue, "probe", full=True)  # which apps a full tick enqueues
+    apps = sorted(json.loads(t)["app"] for t in await queue.receive_texts(limit=100))
+    for app in apps:
+        await engine.store.ticks.unmark_queued(app)
+    lost = apps[0]
+
+    with pytest.raises(EnqueueError):
+        await dispatch(engine, _LosingQueue(queue, {lost}), "test", full=True)
+
+    assert await engine.store.ticks.queued(engine.clock.now()) == set(apps) - {lost}
+    retry = await dispatch(engine, queue, "test", full=True)  # the host's retry of the re-sync message
+    assert retry.enqueued == 1 and retry.already_queued == len(apps) - 1
+    assert json.loads((await queue.receive_texts(limit=100))[-1])["app"] == lost
+
+
+async def test_a_worker_starting_on_an_app_frees_it_to_be_queued_again(stack: Stack) -> None:
+    """A change landing while an app is being reconciled must not wait for the full audit."""
+    await stack.tick(full=True)
+    engine = stack.api.engine
+    [text, *_] = await stack.api.queue.receive_texts(limit=100)
+    app = json.loads(text)["app"]
+    now = engine.clock.now()
+    lease = await engine.store.leases.acquire(app, "another-instance", timedelta(minutes=5), now)
+    assert lease is not None and app in await engine.store.ticks.queued(engine.clock.now())
+
+    with pytest.raises(RetryLater):  # the worker started on it (and met the lease)
+        await reconcile_one(engine, app, "test", tick_id="8203581445562-eb086d")
+
+    assert app not in await engine.store.ticks.queued(engine.clock.now())
