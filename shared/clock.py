@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -49,3 +50,15 @@ def iso_time_or_none(value: datetime | None) -> str | None:
 def json_default(value: object) -> str:
     """`json.dumps(default=...)` for answers: times through `iso_time`, anything else as text."""
     return iso_time(value) if isinstance(value, datetime) else str(value)
+
+
+def eta_text(seconds: float) -> str:
+    """How long something still takes, for people: `<1 min`, `27 min`, `2 h 05 min` (whole minutes,
+    rounded up)."""
+    if seconds < 60:
+        return "<1 min"
+    minutes = math.ceil(seconds / 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"

@@ -7,12 +7,12 @@ throttling and falls when it stops, instead of averaging the whole run.
 
 from __future__ import annotations
 
-import math
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from shared.clock import eta_text
 from shared.engine.reconcile import AppResult, Outcome
 
 WINDOW_S = 60.0
@@ -80,14 +80,3 @@ def describe(s: Snapshot) -> str:
     if s.done < s.total and s.eta_s is not None:
         parts.append(f"ETA {eta_text(s.eta_s)}")
     return " · ".join(parts)
-
-
-def eta_text(seconds: float) -> str:
-    """`<1 min`, `27 min`, `2 h 05 min` (whole minutes, rounded up)."""
-    if seconds < 60:
-        return "<1 min"
-    minutes = math.ceil(seconds / 60)
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"

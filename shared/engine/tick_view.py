@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.clock import iso_time, iso_time_or_none
+from shared.clock import eta_text, iso_time, iso_time_or_none
 from shared.storage.ticks import Tick
 
 
@@ -42,11 +42,4 @@ def progress_line(tick: Tick) -> str:
     eta = tick.eta_seconds()
     if tick.remaining == 0:
         return text + ", done"
-    return text + (", ETA unknown" if eta is None else f", ETA {_minutes(eta)}")
-
-
-def _minutes(seconds: float) -> str:
-    if seconds < 60:
-        return "under 1 min"
-    minutes = round(seconds / 60)
-    return f"{minutes} min" if minutes < 120 else f"{minutes / 60:.1f} h"
+    return text + (", ETA unknown" if eta is None else f", ETA {eta_text(eta)}")

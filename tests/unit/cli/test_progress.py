@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from shared.cli.progress import WINDOW_S, ProgressModel, Snapshot, describe, eta_text
+from shared.cli.progress import WINDOW_S, ProgressModel, Snapshot, describe
+from shared.clock import eta_text
 from shared.engine.reconcile import AppResult, Outcome
 
 

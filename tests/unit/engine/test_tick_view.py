@@ -20,7 +20,7 @@ def test_eta_follows_the_rate_so_far() -> None:
     tick = _tick(10_000, done=3_120, minutes=12)
     assert tick.remaining == 6_880
     assert tick.eta_seconds() == 6_880 * 720 / 3_120
-    assert progress_line(tick) == "3,120 of 10,000 apps, ETA 26 min"
+    assert progress_line(tick) == "3,120 of 10,000 apps, ETA 27 min"
 
 
 def test_no_eta_before_the_first_app_and_done_when_all_finished() -> None:
