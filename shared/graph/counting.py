@@ -7,10 +7,11 @@ resync during a timer run) share the runner, so a run counts its own requests wi
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from contextvars import ContextVar
 from dataclasses import dataclass
+
+from shared.context_counters import counting_into
 
 
 @dataclass
@@ -27,14 +28,8 @@ class CallStats:
 COUNTING: ContextVar[tuple[CallStats, ...]] = ContextVar("pimwarden_graph_counting", default=())
 
 
-@contextmanager
-def counting() -> Iterator[CallStats]:
+def counting() -> AbstractContextManager[CallStats]:
     """Count the requests sent in this context (and tasks started in it) into a fresh CallStats.
 
     Concurrent contexts count apart; a nested one counts into its own stats and its parents'."""
-    stats = CallStats()
-    token = COUNTING.set((*COUNTING.get(), stats))
-    try:
-        yield stats
-    finally:
-        COUNTING.reset(token)
+    return counting_into(COUNTING, CallStats())

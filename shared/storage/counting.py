@@ -7,11 +7,12 @@ what one context (and the tasks it starts) sent, so a benchmark scenario can cou
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from contextvars import ContextVar
 from dataclasses import asdict, dataclass
 from enum import StrEnum
+
+from shared.context_counters import counting_into
 
 
 class OpKind(StrEnum):
@@ -70,14 +71,8 @@ def count(operation: str, rows: int = 0) -> None:
         stats.add(kind, rows)
 
 
-@contextmanager
-def counting() -> Iterator[TableStats]:
+def counting() -> AbstractContextManager[TableStats]:
     """Count the storage requests sent in this context (and tasks started in it) into fresh stats.
 
     Concurrent contexts count apart; a nested one counts into its own stats and its parents'."""
-    stats = TableStats()
-    token = COUNTING.set((*COUNTING.get(), stats))
-    try:
-        yield stats
-    finally:
-        COUNTING.reset(token)
+    return counting_into(COUNTING, TableStats())
