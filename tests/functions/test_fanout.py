@@ -36,7 +36,7 @@ from shared.engine.schedule import DueSchedule
 from shared.engine.services import build_services
 from shared.engine.worker import RetryLater, poison_summary, reconcile_one
 from shared.functions import enforce, reconcile
-from shared.storage import AppStatus, AuditEvent, RetryPolicy, StateStore
+from shared.storage import AppStatus, AuditEvent, Registration, RetryPolicy, StateStore
 from shared.storage.ticks import Tick, TickProgress
 from tests.integration.pause_env import drain_write_budget, graph_requests
 
@@ -345,3 +345,24 @@ async def test_a_worker_starting_on_an_app_frees_it_to_be_queued_again(stack: St
         await reconcile_one(engine, app, "test", tick_id="8203581445562-eb086d")
 
     assert app not in await engine.store.ticks.queued(engine.clock.now())
+
+
+async def test_a_permanent_failure_is_recorded_and_not_retried(stack: Stack) -> None:
+    """An app registered under a profile that was removed since: reconcile cannot choose a policy, so
+    it records the error on the app and the message completes (retrying cannot help)."""
+    await stack.tick()
+    await stack.host().drain()
+    engine = stack.api.engine
+    record = (await engine.store.apps.list(status=AppStatus.MANAGED))[0]
+    await engine.store.registrations.put(
+        Registration(record.app_id, "retired-profile", "operator:test", engine.clock.now())
+    )
+    tick = (await stack.latest_tick()).tick_id
+    await stack.api.queue.send(reconcile_message(record.app_id, tick=tick))
+
+    stats = await stack.host().drain()
+
+    assert (stats.succeeded, stats.failed, stats.poisoned) == (1, 0, 0)  # delivered once, not retried
+    stored = await engine.store.apps.get(record.app_id)
+    assert stored.status is AppStatus.ERROR and "retired-profile" in (stored.last_error or "")
+    assert (await stack.latest_tick()).counts.failed == 1
